@@ -1,0 +1,115 @@
+"""The ``portal`` command."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from app.config import PROJECT_ROOT, get_settings
+
+cli = typer.Typer(help="Prevention network portal.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_cli = typer.Typer(help="Accounts.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+
+def alembic_config() -> object:
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return config
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default: the newest)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)  # type: ignore[arg-type]
+    typer.echo(f"Database at {revision}.")
+
+
+@cli.command("demo-data")
+def demo_data() -> None:
+    """Add the fictional demo organisations and people (running it again adds nothing)."""
+    from app.db import build_engine, make_session_factory
+    from app.demo import load_demo_data
+
+    engine = build_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            report = load_demo_data(session)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Demo data: {report.organisations_added} organisations and "
+        f"{report.members_added} members added."
+    )
+
+
+@users_cli.command("create")
+def users_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="admin, coordinator or member")] = "member",
+    name: Annotated[str | None, typer.Option(help="Full name (default: from the e-mail)")] = None,
+) -> None:
+    """Create an account; the password is read from standard input."""
+    from app.db import build_engine, make_session_factory
+    from app.kit.errors import PortalError
+    from app.members import service as members_service
+
+    if role not in {"admin", "coordinator", "member"}:
+        raise typer.BadParameter("role must be admin, coordinator or member", param_hint="--role")
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    engine = build_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            member = members_service.create_member(
+                session,
+                email=email,
+                full_name=name or email.split("@")[0],
+                password=password,
+                role=role,
+            )
+            member_id = member.id
+    except PortalError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+    typer.echo(f"Created {role} {email.strip().lower()} (id {member_id}).")
+
+
+@cli.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option()] = 1,
+    reload: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Serve the portal with uvicorn (PORTAL_HOST and PORTAL_PORT by default)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,85 @@
+"""Settings of the portal, read from the environment (prefix ``PORTAL_``) and ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+# Values that people copy from examples; refused as a production secret.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "changethis", "secret", "please-change", "dev", "development"}
+)
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "fr")
+
+
+def _development_secret_key() -> str:
+    """Generate the development secret once into ``var/`` and reuse it afterwards."""
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+class Settings(BaseSettings):
+    """Every setting of the portal; the defaults suit a newcomer's development machine."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PORTAL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{VAR_DIR / 'portal.db'}")
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_language: Literal["en", "de", "fr"] = "en"
+    network_name: str = "European Network for the Prevention of Child Sexual Abuse"
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Prevention network portal <no-reply@portal.invalid>"
+    mail_dir: Path = VAR_DIR / "mail"
+    upload_dir: Path = VAR_DIR / "uploads"
+
+    @model_validator(mode="after")
+    def _check_secret_key(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise ValueError(
+                    "PORTAL_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production (for example: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))')"
+                )
+        elif not self.secret_key:
+            self.secret_key = _development_secret_key()
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,93 @@
+"""ASGI middleware of the web shell: security headers and the request's language."""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import SUPPORTED_LANGUAGES
+from app.kit import i18n
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers every response carries; HSTS outside development."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                headers.setdefault(
+                    "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+                )
+                if self.hsts:
+                    headers.setdefault(
+                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LocaleMiddleware:
+    """Chooses the request's language; ``?lang=`` is remembered in a cookie."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookie: bool) -> None:
+        self.app = app
+        self.secure_cookie = secure_cookie
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        locale = i18n.negotiate_locale(request)
+        i18n.set_locale(locale)
+        scope.setdefault("state", {})["locale"] = locale
+        requested = request.query_params.get("lang")
+        remember = requested in SUPPORTED_LANGUAGES and requested != request.cookies.get(
+            i18n.LANGUAGE_COOKIE
+        )
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if remember:
+                    cookie = (
+                        f"{i18n.LANGUAGE_COOKIE}={locale}; Path=/; Max-Age=31536000; "
+                        "SameSite=Lax; HttpOnly"
+                    )
+                    headers.append("Set-Cookie", cookie + ("; Secure" if self.secure_cookie else ""))
+                headers.append("Vary", "Accept-Language, Cookie")
+                headers.setdefault("Content-Language", locale)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

@@ -1,0 +1,157 @@
+"""The application factory: ``uvicorn app.main:create_app --factory``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from app.auth.routes import router as auth_router
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.db import build_engine, make_session_factory
+from app.health.routes import router as health_router
+from app.kit.csrf import SESSION_COOKIE, CSRFMiddleware
+from app.kit.errors import CSRFError, PortalError
+from app.kit.i18n import _
+from app.kit.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from app.pages.routes import router as pages_router
+from app.web import render, wants_fragment
+
+logger = logging.getLogger("portal")
+
+HTTP_TITLES = {
+    400: "The request could not be understood",
+    401: "Please sign in",
+    403: "You do not have permission to do this",
+    404: "Page not found",
+    405: "This action is not allowed here",
+    413: "The upload is too large",
+    422: "Some of the input is not valid",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "The portal is temporarily unavailable",
+}
+HTTP_MESSAGES = {
+    404: "The page you asked for does not exist or has moved. Check the address, or start "
+    "again from the home page.",
+    500: "The error has been logged and nothing you sent was half-saved. Please try again "
+    "in a moment.",
+}
+
+
+def error_response(request: Request, status_code: int, detail: str | None = None) -> Response:
+    """An error as a JSON problem under /api/, an htmx fragment, or a full page."""
+    title = _(HTTP_TITLES.get(status_code, "The request could not be completed"))
+    message = detail or (_(HTTP_MESSAGES[status_code]) if status_code in HTTP_MESSAGES else "")
+    if request.url.path.startswith("/api/"):
+        body = {"type": "about:blank", "title": title, "status": status_code}
+        if message:
+            body["detail"] = message
+        return JSONResponse(body, status_code=status_code, media_type="application/problem+json")
+    context = {"status_code": status_code, "title": title, "message": message}
+    block = "content" if wants_fragment(request) else None
+    return render(request, "errors/error.html", context, block=block, status_code=status_code)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if exc.status_code != 404 and isinstance(exc.detail, str) else None
+    if detail in HTTP_TITLES.values() or detail == "Not Found":
+        detail = None
+    response = error_response(request, exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _portal_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PortalError)
+    return error_response(request, exc.status_code, _(exc.message))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith("/api/"):
+        body = {
+            "type": "about:blank",
+            "title": _(HTTP_TITLES[422]),
+            "status": 422,
+            "errors": [
+                {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+                for error in exc.errors()
+            ],
+        }
+        return JSONResponse(body, status_code=422, media_type="application/problem+json")
+    return error_response(request, 422)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500)
+
+
+async def _csrf_failure(scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive)
+    error = CSRFError()
+    message = _(
+        "The form had expired or came from another site. Reload the page and try again; "
+        "nothing was changed."
+    )
+    response = error_response(request, error.status_code, message)
+    await response(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the portal's ASGI application."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Prevention network portal",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = build_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(PortalError, _portal_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
+
+    # Added innermost first: the CSRF check needs the session, which needs nothing else.
+    app.add_middleware(CSRFMiddleware, on_failure=_csrf_failure)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=not settings.is_development,
+        max_age=14 * 24 * 3600,
+    )
+    app.add_middleware(LocaleMiddleware, secure_cookie=not settings.is_development)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
+
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.include_router(health_router)
+    app.include_router(pages_router)
+    app.include_router(auth_router)
+
+    return app

@@ -1,0 +1,73 @@
+"""Rules of the members domain. Functions take a Session and never commit."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.db import utcnow
+from app.kit.errors import PortalError
+from app.kit.i18n import _
+from app.members import repository
+from app.members.models import MEMBER_TYPES, ROLES, Member
+from app.organisations.models import Organisation
+
+
+class MemberExists(PortalError):
+    status_code = 409
+
+
+class InvalidMember(PortalError):
+    status_code = 422
+
+
+def create_member(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    password: str | None,
+    role: str = "member",
+    member_type: str = "other",
+    country: str | None = None,
+    organisations: list[Organisation] | None = None,
+    is_demo: bool = False,
+) -> Member:
+    """Create an active member; the password is hashed, the e-mail stored lower-cased."""
+    normalised = email.strip().lower()
+    if "@" not in normalised or normalised.startswith("@") or normalised.endswith("@"):
+        raise InvalidMember(_("Enter an e-mail address such as name@example.org."))
+    if role not in ROLES:
+        raise InvalidMember(_("Unknown role: %(role)s", role=role))
+    if member_type not in MEMBER_TYPES:
+        raise InvalidMember(_("Unknown member type: %(type)s", type=member_type))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidMember(
+            _("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
+        )
+    if repository.get_by_email(session, normalised) is not None:
+        raise MemberExists(_("A member with this e-mail address already exists."))
+    member = Member(
+        email=normalised,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password) if password else None,
+        role=role,
+        member_type=member_type,
+        country=country,
+        is_demo=is_demo,
+        is_active=True,
+    )
+    member.organisations = list(organisations or [])
+    session.add(member)
+    session.flush()
+    return member
+
+
+def authenticate(session: Session, email: str, password: str) -> Member | None:
+    """The active member with this e-mail and password, or None (same effort either way)."""
+    member = repository.get_by_email(session, email)
+    valid = verify_password(member.password_hash if member else None, password)
+    if member is None or not valid or not member.is_active:
+        return None
+    member.last_sign_in_at = utcnow()
+    return member

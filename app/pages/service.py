@@ -1,0 +1,68 @@
+"""What the informational pages show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.kit.i18n import N_
+from app.members import repository as members_repository
+from app.organisations import repository as organisations_repository
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    code: str
+    label: str
+    includes: str
+
+
+# The four target groups of the EU strategy; their codes are stable and used by the API.
+TARGET_GROUPS: tuple[TargetGroup, ...] = (
+    TargetGroup(
+        "offenders",
+        N_("People who have offended or fear they might offend"),
+        N_(
+            "Help-seekers who fear they may offend, people in criminal proceedings or "
+            "serving a sentence, people after release, and young people with harmful "
+            "sexual behaviour."
+        ),
+    ),
+    TargetGroup(
+        "parents",
+        N_("Parents and carers"),
+        N_("Parents, foster and kinship carers, and families."),
+    ),
+    TargetGroup(
+        "schools",
+        N_("Schools and educators"),
+        N_(
+            "Teachers, school staff, whole-school approaches and other professionals "
+            "working with children."
+        ),
+    ),
+    TargetGroup(
+        "children",
+        N_("Children and young people"),
+        N_("Children and young people themselves, by age band."),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NetworkStatistics:
+    members: int
+    organisations: int
+    countries: int
+
+
+def network_statistics(session: Session) -> NetworkStatistics:
+    """Counts shown on the home page."""
+    return NetworkStatistics(
+        members=members_repository.count_active(session),
+        organisations=organisations_repository.count(session),
+        countries=members_repository.count_active_countries(session),
+    )

@@ -1,0 +1,71 @@
+"""Templates and the page-or-fragment rendering every HTML route uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from app.config import PROJECT_ROOT, SUPPORTED_LANGUAGES, get_settings
+from app.kit import i18n
+from app.kit.csrf import csrf_token
+
+templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda message, **kw: i18n.gettext(message, **kw),
+    ngettext=lambda singular, plural, n, **kw: i18n.ngettext(singular, plural, n, **kw),
+    newstyle=True,
+)
+templates.env.globals.update(
+    csrf_token=csrf_token,
+    get_locale=i18n.get_locale,
+    language_names=i18n.LANGUAGE_NAMES,
+    supported_languages=SUPPORTED_LANGUAGES,
+    settings=get_settings,
+)
+templates.env.filters.update(format_date=i18n.format_date, format_number=i18n.format_number)
+
+
+def wants_fragment(request: Request) -> bool:
+    """A fragment for htmx requests that swap part of a page.
+
+    Boosted navigation and history restores replace the whole body, so they get the page.
+    """
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-history-restore-request") != "true"
+        and headers.get("hx-boosted") != "true"
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    block: str | None = "content",
+    status_code: int = 200,
+) -> Response:
+    """Render the whole page, or only ``block`` when htmx asks for a fragment."""
+    full_context: dict[str, Any] = {"viewer": getattr(request.state, "viewer", None)}
+    full_context.update(context or {})
+    if block and wants_fragment(request):
+        response = templates.TemplateResponse(
+            request, template, full_context, block_name=block, status_code=status_code
+        )
+    else:
+        response = templates.TemplateResponse(
+            request, template, full_context, status_code=status_code
+        )
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """Post, then redirect with 303 so a reload never resubmits a form."""
+    return RedirectResponse(url, status_code=303)
