@@ -34,14 +34,22 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @cli.command("demo-data")
-def demo_data() -> None:
+def demo_data(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the database has no members yet.")
+    ] = False,
+) -> None:
     """Add the fictional demo organisations and people (running it again adds nothing)."""
     from app.db import build_engine, make_session_factory
     from app.demo import load_demo_data
+    from app.members import repository as members_repository
 
     engine = build_engine(get_settings().database_url)
     try:
         with make_session_factory(engine)() as session, session.begin():
+            if if_empty and members_repository.count_all(session) > 0:
+                typer.echo("The database already has members: no demo data added.")
+                return
             report = load_demo_data(session)
     finally:
         engine.dispose()

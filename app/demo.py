@@ -16,15 +16,40 @@ from app.organisations import service as organisations_service
 
 # (name, country, type, website)
 DEMO_ORGANISATIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("Demo Institute for Child Protection Research", "DE", "university", "https://demo-icpr.example"),
+    (
+        "Demo Institute for Child Protection Research",
+        "DE",
+        "university",
+        "https://demo-icpr.example",
+    ),
     ("Demo Helpline Foundation", "NL", "ngo", "https://demo-helpline.example"),
-    ("Demo Ministry of Justice, Prevention Unit", "PT", "public_authority", "https://demo-justice.example"),
+    (
+        "Demo Ministry of Justice, Prevention Unit",
+        "PT",
+        "public_authority",
+        "https://demo-justice.example",
+    ),
     ("Demo Centre for Sexual Health", "SE", "health_service", "https://demo-sexual-health.example"),
     ("Demo Schools Safeguarding Network", "IE", "ngo", "https://demo-safeguarding.example"),
-    ("Demo University of Applied Psychology", "AT", "university", "https://demo-applied-psychology.example"),
-    ("Demo Police Prevention Office", "EE", "law_enforcement", "https://demo-police-prevention.example"),
+    (
+        "Demo University of Applied Psychology",
+        "AT",
+        "university",
+        "https://demo-applied-psychology.example",
+    ),
+    (
+        "Demo Police Prevention Office",
+        "EE",
+        "law_enforcement",
+        "https://demo-police-prevention.example",
+    ),
     ("Demo Family Support Association", "FR", "ngo", "https://demo-family-support.example"),
-    ("Demo Regional Health Authority", "IT", "health_service", "https://demo-regional-health.example"),
+    (
+        "Demo Regional Health Authority",
+        "IT",
+        "health_service",
+        "https://demo-regional-health.example",
+    ),
     ("Demo Observatory on Online Safety", "BE", "other", "https://demo-online-safety.example"),
 )
 

@@ -21,7 +21,7 @@ from app.db import build_engine, make_session_factory
 from app.health.routes import router as health_router
 from app.kit.csrf import SESSION_COOKIE, CSRFMiddleware
 from app.kit.errors import CSRFError, PortalError
-from app.kit.i18n import _
+from app.kit.i18n import N_, _
 from app.kit.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from app.pages.routes import router as pages_router
 from app.web import render, wants_fragment
@@ -29,22 +29,26 @@ from app.web import render, wants_fragment
 logger = logging.getLogger("portal")
 
 HTTP_TITLES = {
-    400: "The request could not be understood",
-    401: "Please sign in",
-    403: "You do not have permission to do this",
-    404: "Page not found",
-    405: "This action is not allowed here",
-    413: "The upload is too large",
-    422: "Some of the input is not valid",
-    429: "Too many requests",
-    500: "Something went wrong on our side",
-    503: "The portal is temporarily unavailable",
+    400: N_("The request could not be understood"),
+    401: N_("Please sign in"),
+    403: N_("You do not have permission to do this"),
+    404: N_("Page not found"),
+    405: N_("This action is not allowed here"),
+    413: N_("The upload is too large"),
+    422: N_("Some of the input is not valid"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+    503: N_("The portal is temporarily unavailable"),
 }
 HTTP_MESSAGES = {
-    404: "The page you asked for does not exist or has moved. Check the address, or start "
-    "again from the home page.",
-    500: "The error has been logged and nothing you sent was half-saved. Please try again "
-    "in a moment.",
+    404: N_(
+        "The page you asked for does not exist or has moved. Check the address, or start "
+        "again from the home page."
+    ),
+    500: N_(
+        "The error has been logged and nothing you sent was half-saved. Please try again "
+        "in a moment."
+    ),
 }
 
 
@@ -63,7 +67,8 @@ def error_response(request: Request, status_code: int, detail: str | None = None
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for this type only
+        raise exc
     detail = exc.detail if exc.status_code != 404 and isinstance(exc.detail, str) else None
     if detail in HTTP_TITLES.values() or detail == "Not Found":
         detail = None
@@ -74,12 +79,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _portal_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PortalError)
+    if not isinstance(exc, PortalError):  # registered for this type only
+        raise exc
     return error_response(request, exc.status_code, _(exc.message))
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for this type only
+        raise exc
     if request.url.path.startswith("/api/"):
         body = {
             "type": "about:blank",

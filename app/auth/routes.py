@@ -25,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/sign-in", name="sign_in")
-def sign_in_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+def sign_in_page(request: Request, next: str | None = None) -> Response:
     """The sign-in form."""
     return render(request, "auth/sign_in.html", {"next": _safe_next(next), "errors": {}})
 
@@ -36,7 +36,7 @@ def sign_in(
     session: DbSession,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the credentials; on failure the form comes back with the e-mail kept."""
     errors: dict[str, str] = {}

@@ -66,7 +66,7 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     return translated % {"num": n, **variables}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
 
@@ -101,7 +101,7 @@ def negotiate_locale(request: Request) -> str:
     return get_settings().default_language
 
 
-def format_date(value: date | datetime | None, format: str = "long") -> str:  # noqa: A002
+def format_date(value: date | datetime | None, format: str = "long") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -85,7 +85,9 @@ class LocaleMiddleware:
                         f"{i18n.LANGUAGE_COOKIE}={locale}; Path=/; Max-Age=31536000; "
                         "SameSite=Lax; HttpOnly"
                     )
-                    headers.append("Set-Cookie", cookie + ("; Secure" if self.secure_cookie else ""))
+                    headers.append(
+                        "Set-Cookie", cookie + ("; Secure" if self.secure_cookie else "")
+                    )
                 headers.append("Vary", "Accept-Language, Cookie")
                 headers.setdefault("Content-Language", locale)
             await send(message)

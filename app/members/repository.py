@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.members.models import Member
 
@@ -16,12 +17,16 @@ def get_by_email(session: Session, email: str) -> Member | None:
     return session.scalars(select(Member).where(Member.email == email.strip().lower())).first()
 
 
-def count_active(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Member).where(Member.is_active)) or 0
+def count_all(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Member)) or 0
 
 
-def count_active_countries(session: Session) -> int:
+def active_count_subquery() -> ScalarSelect[int]:
+    return select(func.count()).select_from(Member).where(Member.is_active).scalar_subquery()
+
+
+def active_country_count_subquery() -> ScalarSelect[int]:
     statement = select(func.count(func.distinct(Member.country))).where(
         Member.is_active, Member.country.is_not(None)
     )
-    return session.scalar(statement) or 0
+    return statement.scalar_subquery()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.organisations.models import Organisation
 
@@ -15,5 +16,5 @@ def get_by_name(session: Session, name: str, country: str) -> Organisation | Non
     return session.scalars(statement).first()
 
 
-def count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Organisation)) or 0
+def count_subquery() -> ScalarSelect[int]:
+    return select(func.count()).select_from(Organisation).scalar_subquery()

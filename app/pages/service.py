@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.kit.i18n import N_
@@ -60,9 +61,11 @@ class NetworkStatistics:
 
 
 def network_statistics(session: Session) -> NetworkStatistics:
-    """Counts shown on the home page."""
-    return NetworkStatistics(
-        members=members_repository.count_active(session),
-        organisations=organisations_repository.count(session),
-        countries=members_repository.count_active_countries(session),
+    """Counts shown on the home page, fetched in one query."""
+    statement = select(
+        members_repository.active_count_subquery(),
+        organisations_repository.count_subquery(),
+        members_repository.active_country_count_subquery(),
     )
+    members, organisations, countries = session.execute(statement).one()
+    return NetworkStatistics(members=members, organisations=organisations, countries=countries)

@@ -1,0 +1,70 @@
+"""factory_boy factories; each test binds them to its own session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy.orm import Session
+
+from app.auth.passwords import hash_password
+from app.members.models import Member
+from app.organisations.models import Organisation
+
+_session: Session | None = None
+DEFAULT_PASSWORD = "a long test password"
+_DEFAULT_HASH = hash_password(DEFAULT_PASSWORD)
+
+
+def bind(session: Session | None) -> None:
+    global _session  # one test at a time owns the factories
+    _session = session
+
+
+def _current_session() -> Session:
+    assert _session is not None, "factories used outside a test with db_session"
+    return _session
+
+
+class BaseFactory(SQLAlchemyModelFactory):  # type: ignore[misc]
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = _current_session
+        sqlalchemy_session_persistence = "flush"
+
+
+class OrganisationFactory(BaseFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Test Organisation {n}")
+    country = "DE"
+    organisation_type = "ngo"
+    website = None
+
+
+class MemberFactory(BaseFactory):
+    class Meta:
+        model = Member
+
+    email = factory.Sequence(lambda n: f"member{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"Test Member {n}")
+    password_hash = _DEFAULT_HASH
+    role = "member"
+    member_type = "practitioner"
+    country = "DE"
+    is_active = True
+    organisations = factory.LazyFunction(list)
+
+
+def organisation(**overrides: Any) -> Organisation:
+    """A flushed organisation with sensible defaults."""
+    created: Organisation = OrganisationFactory(**overrides)
+    return created
+
+
+def member(**overrides: Any) -> Member:
+    """A flushed, active member who signs in with ``DEFAULT_PASSWORD``."""
+    created: Member = MemberFactory(**overrides)
+    return created
