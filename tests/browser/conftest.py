@@ -1,0 +1,200 @@
+"""Browser tests: headless Chromium (Playwright) against a live uvicorn on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from app.config import PROJECT_ROOT
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js").read_text()
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+MEMBER_EMAIL = "browser.member@example.org"
+MEMBER_PASSWORD = "a long browser test password"
+MEMBER_NAME = "Browser Test Member"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _portal(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        input=stdin,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated portal with demo data and one member, served by uvicorn."""
+    directory = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORTAL_DATABASE_URL": f"sqlite:///{directory / 'portal.db'}",
+        "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789-abcdefghij",
+        "PORTAL_MAIL_DIR": str(directory / "mail"),
+        "PORTAL_UPLOAD_DIR": str(directory / "uploads"),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    _portal(env, "db", "upgrade")
+    _portal(env, "demo-data")
+    _portal(
+        env, "users", "create", MEMBER_EMAIL, "--name", MEMBER_NAME, stdin=MEMBER_PASSWORD + "\n"
+    )
+    log = (directory / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("the portal did not start: " + (directory / "server.log").read_text())
+        time.sleep(0.1)
+    yield base_url
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+def _chromium_path() -> str | None:
+    configured = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+    return configured if Path(configured).exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    executable = _chromium_path()
+    if executable is None:
+        message = "Chromium is not installed (make test installs Debian's chromium as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+def _new_page(browser: Browser, console_errors: list[str], **options: Any) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+    """A fresh browser context; the test fails on any console error (a CSP violation too)."""
+    page = _new_page(browser, console_errors)
+    yield page
+    page.context.close()
+    # 404 and 422 pages are expected in some tests; everything else is a defect.
+    unexpected = [
+        error for error in console_errors if "status of 404" not in error and "422" not in error
+    ]
+    assert unexpected == []
+
+
+@pytest.fixture
+def no_js_page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+    page = _new_page(browser, console_errors, java_script_enabled=False)
+    yield page
+    page.context.close()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core in the page; returns the violations (empty when the page passes)."""
+    page.evaluate(AXE_SOURCE + "\n;undefined")
+    result: dict[str, Any] = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {
+            "id": violation["id"],
+            "help": violation["help"],
+            "targets": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in result["violations"]
+    ]
+
+
+def sign_in(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("E-mail address").fill(MEMBER_EMAIL)
+    page.get_by_label("Password").fill(MEMBER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
