@@ -98,9 +98,7 @@ def test_keyboard_alone_reaches_sign_in(page: Page, live_server: str) -> None:
     expect(page.locator("h1")).to_have_text("Sign in")
 
 
-def test_boosted_navigation_swaps_the_page_without_reloading(
-    page: Page, live_server: str
-) -> None:
+def test_boosted_navigation_swaps_the_page_without_reloading(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
     page.evaluate("window.__sameDocument = true")
 
