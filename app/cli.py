@@ -7,13 +7,19 @@ from typing import Annotated
 
 import typer
 
+from app.auth.cli import tokens_cli
 from app.config import PROJECT_ROOT, get_settings
+from app.members.cli import memberships_cli
 
 cli = typer.Typer(help="Prevention network portal.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_cli = typer.Typer(help="Accounts.", no_args_is_help=True)
+outbox_cli = typer.Typer(help="Queued e-mail.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(memberships_cli, name="memberships")
+cli.add_typer(tokens_cli, name="tokens")
 
 
 def alembic_config() -> object:
@@ -64,6 +70,10 @@ def users_create(
     email: str,
     role: Annotated[str, typer.Option(help="admin, coordinator or member")] = "member",
     name: Annotated[str | None, typer.Option(help="Full name (default: from the e-mail)")] = None,
+    member_type: Annotated[
+        str, typer.Option(help="researcher, practitioner, policy_maker or other")
+    ] = "other",
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. DE")] = None,
 ) -> None:
     """Create an account; the password is read from standard input."""
     from app.db import build_engine, make_session_factory
@@ -87,6 +97,10 @@ def users_create(
                 full_name=name or email.split("@")[0],
                 password=password,
                 role=role,
+                member_type=member_type,
+                country=country.upper() if country else None,
+                coordinates_network=role == "admin",
+                email_verified=True,
             )
             member_id = member.id
     except PortalError as error:
@@ -95,6 +109,32 @@ def users_create(
     finally:
         engine.dispose()
     typer.echo(f"Created {role} {email.strip().lower()} (id {member_id}).")
+
+
+@outbox_cli.command("work")
+def outbox_work(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due, then stop.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 5.0,
+) -> None:
+    """Send queued e-mail (for deployments that turn the in-process worker off)."""
+    import time
+
+    from app.db import build_engine, make_session_factory
+    from app.outbox import service as outbox_service
+
+    settings = get_settings()
+    engine = build_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    try:
+        while True:
+            sent, failed = outbox_service.deliver_due(factory, settings)
+            if sent or failed or once:
+                typer.echo(f"Outbox: {sent} sent, {failed} failed attempts.")
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
 
 
 @cli.command("serve")

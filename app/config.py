@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,17 @@ def _development_secret_key() -> str:
     path.write_text(key, encoding="utf-8")
     path.chmod(0o600)
     return key
+
+
+class OidcProvider(BaseModel):
+    """An OpenID Connect identity provider members can sign in with."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,64}$")
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    scope: str = "openid email profile"
 
 
 class Settings(BaseSettings):
@@ -56,6 +67,23 @@ class Settings(BaseSettings):
     mail_from: str = "Prevention network portal <no-reply@portal.invalid>"
     mail_dir: Path = VAR_DIR / "mail"
     upload_dir: Path = VAR_DIR / "uploads"
+
+    # How often the in-process worker sends queued e-mail (seconds; 0 turns it off, for
+    # deployments that run `portal outbox work` separately).
+    outbox_interval_seconds: float = 5.0
+    # Background jobs (outbox, daily membership sweep) run inside the web process.
+    run_background_jobs: bool = True
+    membership_period_days: int = 730
+    password_reset_hours: int = 2
+    set_password_days: int = 14
+    email_verification_days: int = 7
+    # Sign-in attempts allowed per account and per address within the window.
+    sign_in_attempts_per_account: int = 5
+    sign_in_attempts_per_address: int = 20
+    sign_in_window_minutes: int = 15
+    # OpenID Connect providers, as JSON: [{"name": "eulogin", "label": "EU Login",
+    # "issuer": "https://...", "client_id": "...", "client_secret": "..."}]
+    oidc_providers: list[OidcProvider] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_secret_key(self) -> Settings:

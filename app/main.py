@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -15,16 +16,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from app.auth.routes import router as auth_router
+from app.applications import api as applications_api
+from app.applications import routes as applications_routes
+from app.audit import routes as audit_routes
+from app.auth import account_routes, oidc, token_routes
+from app.auth import routes as auth_routes
+from app.auth.deps import MembershipLapsed, SignInRequired, TwoFactorSetupRequired
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import build_engine, make_session_factory
-from app.health.routes import router as health_router
+from app.directory import routes as directory_routes
+from app.health import routes as health_routes
+from app.kit import background
 from app.kit.csrf import SESSION_COOKIE, CSRFMiddleware
 from app.kit.errors import CSRFError, PortalError
 from app.kit.i18n import N_, _
 from app.kit.middleware import LocaleMiddleware, SecurityHeadersMiddleware
-from app.pages.routes import router as pages_router
-from app.web import render, wants_fragment
+from app.members import account_routes as membership_routes
+from app.members import api as members_api
+from app.members import profile_routes
+from app.members import routes as members_routes
+from app.organisations import api as organisations_api
+from app.organisations import routes as organisations_routes
+from app.outbox import service as outbox_service
+from app.pages import routes as pages_routes
+from app.web import redirect, render, wants_fragment
 
 logger = logging.getLogger("portal")
 
@@ -81,7 +96,25 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 async def _portal_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, PortalError):  # registered for this type only
         raise exc
-    return error_response(request, exc.status_code, _(exc.message))
+    if not request.url.path.startswith("/api/"):
+        target = _redirect_for(request, exc)
+        if target is not None:
+            return redirect(target)
+    response = error_response(request, exc.status_code, _(exc.message))
+    if isinstance(exc, SignInRequired):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
+    return response
+
+
+def _redirect_for(request: Request, exc: PortalError) -> str | None:
+    """Pages send people where they can fix the problem instead of showing an error."""
+    if isinstance(exc, SignInRequired):
+        return "/sign-in?" + urlencode({"next": request.url.path})
+    if isinstance(exc, MembershipLapsed):
+        return "/account/membership"
+    if isinstance(exc, TwoFactorSetupRequired):
+        return "/account/security/two-factor"
+    return None
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -117,13 +150,54 @@ async def _csrf_failure(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+ROUTERS = [
+    module.router
+    for module in (
+        health_routes,
+        pages_routes,
+        auth_routes,
+        account_routes,
+        oidc,
+        token_routes,
+        applications_routes,
+        members_routes,
+        membership_routes,
+        profile_routes,
+        directory_routes,
+        audit_routes,
+        organisations_routes,
+        applications_api,
+        members_api,
+        organisations_api,
+    )
+]
+
+
+def background_jobs(app: FastAPI) -> list[background.Job]:
+    """The jobs each web process runs: sending queued e-mail, daily membership sweep."""
+    settings: Settings = app.state.settings
+    factory = app.state.session_factory
+    jobs = []
+    if settings.outbox_interval_seconds > 0:
+        jobs.append(
+            background.Job(
+                "outbox",
+                settings.outbox_interval_seconds,
+                lambda: outbox_service.deliver_due(factory, settings),
+            )
+        )
+    return jobs
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the portal's ASGI application."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = background.start(background_jobs(app)) if settings.run_background_jobs else []
         yield
+        await background.stop(tasks)
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -157,8 +231,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
-    app.include_router(health_router)
-    app.include_router(pages_router)
-    app.include_router(auth_router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     return app

@@ -1,7 +1,42 @@
 """Every domain's models, imported so that Alembic sees one metadata."""
 
+from app.applications.models import Application, ApplicationMessage
+from app.audit.models import AuditEvent
+from app.auth.models import (
+    AccountToken,
+    ApiToken,
+    OidcIdentity,
+    RecoveryCode,
+    SignInAttempt,
+    UserSession,
+)
 from app.db import Base
-from app.members.models import Member, member_organisation
+from app.members.models import (
+    CoordinatorCountry,
+    Member,
+    MemberExpertise,
+    MemberLanguage,
+    member_organisation,
+)
 from app.organisations.models import Organisation
+from app.outbox.models import OutboxMessage
 
-__all__ = ["Base", "Member", "Organisation", "member_organisation"]
+__all__ = [
+    "AccountToken",
+    "ApiToken",
+    "Application",
+    "ApplicationMessage",
+    "AuditEvent",
+    "Base",
+    "CoordinatorCountry",
+    "Member",
+    "MemberExpertise",
+    "MemberLanguage",
+    "OidcIdentity",
+    "Organisation",
+    "OutboxMessage",
+    "RecoveryCode",
+    "SignInAttempt",
+    "UserSession",
+    "member_organisation",
+]

@@ -96,7 +96,10 @@ def db_session(connection: Connection) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, secret_key=TEST_SECRET_KEY, environment="development"
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        environment="development",
+        run_background_jobs=False,
     )
 
 

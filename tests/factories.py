@@ -54,7 +54,7 @@ class MemberFactory(BaseFactory):
     role = "member"
     member_type = "practitioner"
     country = "DE"
-    is_active = True
+    status = "active"
     organisations = factory.LazyFunction(list)
 
 

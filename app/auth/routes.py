@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.auth.deps import SESSION_MEMBER_KEY, DbSession, load_viewer
-from app.kit.csrf import csrf_token
+from app.auth import sessions
+from app.auth.deps import SESSION_TOKEN_KEY, DbSession, load_viewer, start_browser_session
 from app.kit.i18n import _
 from app.members import service as members_service
 from app.web import redirect, render
@@ -53,14 +53,15 @@ def sign_in(
     if member is None:
         context = {"next": _safe_next(next), "email": email, "errors": errors}
         return render(request, "auth/sign_in.html", context, status_code=422)
-    request.session.clear()
-    request.session[SESSION_MEMBER_KEY] = member.id
-    csrf_token(request)
+    start_browser_session(request, session, member)
     return redirect(_safe_next(next))
 
 
 @router.post("/sign-out", name="sign_out")
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, session: DbSession) -> Response:
     """End this browser's session."""
+    token = request.session.get(SESSION_TOKEN_KEY)
+    if isinstance(token, str):
+        sessions.end(session, token)
     request.session.clear()
     return redirect("/")

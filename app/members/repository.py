@@ -22,11 +22,13 @@ def count_all(session: Session) -> int:
 
 
 def active_count_subquery() -> ScalarSelect[int]:
-    return select(func.count()).select_from(Member).where(Member.is_active).scalar_subquery()
+    return (
+        select(func.count()).select_from(Member).where(Member.status == "active").scalar_subquery()
+    )
 
 
 def active_country_count_subquery() -> ScalarSelect[int]:
     statement = select(func.count(func.distinct(Member.country))).where(
-        Member.is_active, Member.country.is_not(None)
+        Member.status == "active", Member.country.is_not(None)
     )
     return statement.scalar_subquery()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.config import get_settings
 from app.db import utcnow
 from app.kit.errors import PortalError
 from app.kit.i18n import _
@@ -32,6 +35,9 @@ def create_member(
     country: str | None = None,
     organisations: list[Organisation] | None = None,
     is_demo: bool = False,
+    coordinates_network: bool = False,
+    email_verified: bool = False,
+    membership_days: int | None = None,
 ) -> Member:
     """Create an active member; the password is hashed, the e-mail stored lower-cased."""
     normalised = email.strip().lower()
@@ -55,7 +61,12 @@ def create_member(
         member_type=member_type,
         country=country,
         is_demo=is_demo,
-        is_active=True,
+        status="active",
+        coordinates_network=coordinates_network,
+        email_verified_at=utcnow() if email_verified else None,
+        membership_expires_on=date.today()
+        + timedelta(days=membership_days or get_settings().membership_period_days),
+        profile_visibility={},
     )
     member.organisations = list(organisations or [])
     session.add(member)
@@ -67,7 +78,6 @@ def authenticate(session: Session, email: str, password: str) -> Member | None:
     """The active member with this e-mail and password, or None (same effort either way)."""
     member = repository.get_by_email(session, email)
     valid = verify_password(member.password_hash if member else None, password)
-    if member is None or not valid or not member.is_active:
+    if member is None or not valid or not member.can_sign_in:
         return None
-    member.last_sign_in_at = utcnow()
     return member

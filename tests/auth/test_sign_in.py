@@ -66,7 +66,7 @@ def test_empty_fields_get_a_message_at_each_field(client: PortalClient) -> None:
 
 
 def test_a_suspended_member_cannot_sign_in(client: PortalClient) -> None:
-    member(email="suspended@example.org", is_active=False)
+    member(email="suspended@example.org", status="suspended")
 
     response = client.post_form(
         "/sign-in", {"email": "suspended@example.org", "password": DEFAULT_PASSWORD}
@@ -80,7 +80,7 @@ def test_a_member_suspended_while_signed_in_loses_the_session(
 ) -> None:
     signed_in: Member = member(email="later@example.org", full_name="Later Suspended")
     client.post_form("/sign-in", {"email": "later@example.org", "password": DEFAULT_PASSWORD})
-    signed_in.is_active = False
+    signed_in.status = "suspended"
     db_session.flush()
 
     assert "Later Suspended" not in client.get("/").text

@@ -35,7 +35,7 @@ def test_home_shows_the_network_in_numbers(client: PortalClient) -> None:
     employer = organisation(country="PT")
     member(country="PT", organisations=[employer])
     member(country="EE")
-    member(country="EE", is_active=False)
+    member(country="EE", status="suspended")
 
     html = client.get("/").text
 

@@ -1,0 +1,80 @@
+"""Who is calling the API: a Bearer personal access token, or the browser's session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from app.auth import api_tokens
+from app.auth.deps import DbSession, MembershipLapsed, SignInRequired, load_viewer
+from app.kit.errors import PermissionDenied, PortalError
+from app.kit.i18n import N_
+from app.members import permissions
+from app.members.models import Member
+
+
+class InsufficientScope(PortalError):
+    status_code = 403
+    title = N_("This token's scope does not allow this request")
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    member: Member | None
+    # None for a browser session: the member's role alone decides.
+    scopes: frozenset[str] | None
+
+    def allows(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
+
+
+def load_api_caller(request: Request, session: DbSession) -> ApiCaller:
+    """The caller: a Bearer token wins; otherwise the signed-in browser, or nobody."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        found = api_tokens.resolve(session, authorization[7:].strip())
+        if found is None:
+            raise SignInRequired(N_("The access token is not valid or has been revoked."))
+        token, member = found
+        request.state.viewer = member
+        return ApiCaller(member=member, scopes=api_tokens.SCOPE_INCLUDES[token.scope])
+    return ApiCaller(member=load_viewer(request, session), scopes=None)
+
+
+Caller = Annotated[ApiCaller, Depends(load_api_caller)]
+
+
+def api_member(scope: str = "read") -> Callable[..., Member]:
+    """A dependency: an active member whose token (if any) has ``scope``."""
+
+    def dependency(caller: Caller) -> Member:
+        if caller.member is None:
+            raise SignInRequired()
+        if not caller.allows(scope):
+            raise InsufficientScope()
+        if caller.member.status == "lapsed":
+            raise MembershipLapsed()
+        if not permissions.is_member(caller.member):
+            raise PermissionDenied()
+        return caller.member
+
+    return dependency
+
+
+def api_coordinator() -> Callable[..., Member]:
+    """A dependency: a coordinator whose token (if any) has the coordinate scope."""
+    member_dependency = api_member("coordinate")
+
+    def dependency(
+        member: Annotated[Member, Depends(member_dependency)], session: DbSession
+    ) -> Member:
+        if not permissions.is_coordinator(member):
+            raise PermissionDenied()
+        session.refresh(member, ["coordinator_countries"])
+        return member
+
+    return dependency

@@ -1,0 +1,7 @@
+"""Routes of this domain (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
