@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import factory
@@ -9,11 +10,14 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import hash_password
-from app.members.models import Member
+from app.db import utcnow
+from app.members.models import CoordinatorCountry, Member
 from app.organisations.models import Organisation
 
 _session: Session | None = None
 DEFAULT_PASSWORD = "a long test password"
+# A fixed base32 secret, so tests can compute the current one-time code.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _DEFAULT_HASH = hash_password(DEFAULT_PASSWORD)
 
 
@@ -56,6 +60,9 @@ class MemberFactory(BaseFactory):
     country = "DE"
     status = "active"
     organisations = factory.LazyFunction(list)
+    email_verified_at = factory.LazyFunction(utcnow)
+    membership_expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=365))
+    profile_visibility = factory.LazyFunction(dict)
 
 
 def organisation(**overrides: Any) -> Organisation:
@@ -68,3 +75,23 @@ def member(**overrides: Any) -> Member:
     """A flushed, active member who signs in with ``DEFAULT_PASSWORD``."""
     created: Member = MemberFactory(**overrides)
     return created
+
+
+def coordinator(
+    countries: list[str] | None = None, *, network: bool = False, **overrides: Any
+) -> Member:
+    """A coordinator with two-factor authentication on, for ``countries`` or the network."""
+    values: dict[str, Any] = {
+        "role": "coordinator",
+        "coordinates_network": network,
+        "totp_secret": TEST_TOTP_SECRET,
+        "totp_enabled_at": utcnow(),
+        "coordinator_countries": [CoordinatorCountry(country=code) for code in countries or []],
+    }
+    values.update(overrides)
+    return member(**values)
+
+
+def admin(**overrides: Any) -> Member:
+    """An admin (who coordinates the whole network) with two-factor authentication on."""
+    return coordinator(network=True, role="admin", **overrides)

@@ -22,7 +22,7 @@ from tests.conftest import TEST_SECRET_KEY, alembic_config
 def migrated_engine(fresh_database_url: str) -> Iterator[Engine]:
     engine = build_engine(fresh_database_url)
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "heads")
     yield engine
     engine.dispose()
 

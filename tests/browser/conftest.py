@@ -9,11 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as AiosmtpdMessage
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from app.config import PROJECT_ROOT
@@ -41,8 +44,77 @@ def _free_port() -> int:
         return port
 
 
-def _portal(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    subprocess.run(
+class Mailbox(AiosmtpdMessage):
+    """What a real SMTP server on loopback received from the portal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[EmailMessage] = []
+        self.port = 0
+
+    def handle_message(self, message: EmailMessage) -> None:
+        self.messages.append(message)
+
+    def wait_for(self, to: str, subject_contains: str, timeout: float = 15) -> EmailMessage:
+        """The newest message to ``to`` whose subject contains the text, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                if message["To"] == to and subject_contains in str(message["Subject"]):
+                    found: EmailMessage = message
+                    return found
+            time.sleep(0.1)
+        subjects = [(m["To"], m["Subject"]) for m in self.messages]
+        raise AssertionError(f"no mail to {to} about {subject_contains!r}; got {subjects}")
+
+
+def mail_text(message: EmailMessage) -> str:
+    """The plain-text part of a message."""
+    if message.is_multipart():
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                return payload.decode(part.get_content_charset() or "utf-8")
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def live_env(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> dict[str, str]:
+    """The environment of the live portal: its database, secret, SMTP server and port."""
+    directory = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    return {
+        **os.environ,
+        "PORTAL_DATABASE_URL": f"sqlite:///{directory / 'portal.db'}",
+        "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789-abcdefghij",
+        "PORTAL_MAIL_DIR": str(directory / "mail"),
+        "PORTAL_UPLOAD_DIR": str(directory / "uploads"),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_PORT": str(port),
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_PORT": str(mailbox.port),
+        "PORTAL_SMTP_STARTTLS": "false",
+        "PORTAL_OUTBOX_INTERVAL_SECONDS": "0.3",
+        "LIVE_DIRECTORY": str(directory),
+    }
+
+
+def portal_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    """Run the portal command against the live portal's database; returns its output."""
+    result = subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env=env,
         cwd=PROJECT_ROOT,
@@ -51,24 +123,23 @@ def _portal(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
         check=True,
         capture_output=True,
     )
+    return result.stdout
+
+
+def live_env_python(env: dict[str, str], code: str) -> None:
+    """Run Python code with the live portal's settings (for setting up test data)."""
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT, check=True)
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(live_env: dict[str, str]) -> Iterator[str]:
     """A migrated portal with demo data and one member, served by uvicorn."""
-    directory = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PORTAL_DATABASE_URL": f"sqlite:///{directory / 'portal.db'}",
-        "PORTAL_SECRET_KEY": "browser-test-secret-key-0123456789-abcdefghij",
-        "PORTAL_MAIL_DIR": str(directory / "mail"),
-        "PORTAL_UPLOAD_DIR": str(directory / "uploads"),
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    _portal(env, "db", "upgrade")
-    _portal(env, "demo-data")
-    _portal(
+    env = live_env
+    directory = Path(env["LIVE_DIRECTORY"])
+    port = int(env["PORTAL_PORT"])
+    portal_cli(env, "db", "upgrade")
+    portal_cli(env, "demo-data")
+    portal_cli(
         env, "users", "create", MEMBER_EMAIL, "--name", MEMBER_NAME, stdin=MEMBER_PASSWORD + "\n"
     )
     log = (directory / "server.log").open("w")

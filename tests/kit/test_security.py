@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from app.config import Settings
@@ -161,3 +162,10 @@ def test_signing_in_renews_the_session(client: PortalClient) -> None:
     after = client.csrf_token("/")
 
     assert before != after
+
+
+def test_sign_in_as_opens_a_server_side_session(client: PortalClient, db_session: Session) -> None:
+    someone = member(full_name="Server Side")
+    client.sign_in_as(db_session, someone)
+
+    assert "Server Side" in client.get("/").text
