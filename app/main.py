@@ -33,7 +33,7 @@ from app.kit.i18n import N_, _
 from app.kit.middleware import LocaleMiddleware, SecurityHeadersMiddleware
 from app.members import account_routes as membership_routes
 from app.members import api as members_api
-from app.members import profile_routes
+from app.members import lifecycle, profile_routes
 from app.members import routes as members_routes
 from app.organisations import api as organisations_api
 from app.organisations import routes as organisations_routes
@@ -186,6 +186,8 @@ def background_jobs(app: FastAPI) -> list[background.Job]:
                 lambda: outbox_service.deliver_due(factory, settings),
             )
         )
+    # Once a day per process; the sweep is idempotent, so several processes do no harm.
+    jobs.append(background.Job("memberships", 24 * 3600, lambda: lifecycle.run_sweep(factory)))
     return jobs
 
 

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from app.config import PROJECT_ROOT, SUPPORTED_LANGUAGES, get_settings
 from app.kit import i18n
 from app.kit.csrf import csrf_token
+from app.members import vocabulary
 
 templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
@@ -27,7 +28,13 @@ templates.env.globals.update(
     supported_languages=SUPPORTED_LANGUAGES,
     settings=get_settings,
 )
-templates.env.filters.update(format_date=i18n.format_date, format_number=i18n.format_number)
+templates.env.filters.update(
+    format_date=i18n.format_date,
+    format_number=i18n.format_number,
+    country_name=vocabulary.country_name,
+    language_name=vocabulary.language_name,
+    expertise_label=vocabulary.expertise_label,
+)
 
 
 def wants_fragment(request: Request) -> bool:
