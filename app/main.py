@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from app.applications import api as applications_api
 from app.applications import routes as applications_routes
 from app.audit import routes as audit_routes
-from app.auth import account_routes, oidc, token_routes
+from app.auth import account_routes, oidc, rate_limit, token_routes
 from app.auth import routes as auth_routes
 from app.auth.deps import MembershipLapsed, SignInRequired, TwoFactorSetupRequired
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -173,6 +174,13 @@ ROUTERS = [
 ]
 
 
+def daily_housekeeping(factory: sessionmaker[Session]) -> None:
+    """Lapse memberships and send reminders; forget old sign-in attempts."""
+    lifecycle.run_sweep(factory)
+    with factory() as session, session.begin():
+        rate_limit.prune(session)
+
+
 def background_jobs(app: FastAPI) -> list[background.Job]:
     """The jobs each web process runs: sending queued e-mail, daily membership sweep."""
     settings: Settings = app.state.settings
@@ -187,7 +195,7 @@ def background_jobs(app: FastAPI) -> list[background.Job]:
             )
         )
     # Once a day per process; the sweep is idempotent, so several processes do no harm.
-    jobs.append(background.Job("memberships", 24 * 3600, lambda: lifecycle.run_sweep(factory)))
+    jobs.append(background.Job("memberships", 24 * 3600, lambda: daily_housekeeping(factory)))
     return jobs
 
 

@@ -21,7 +21,22 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     ngettext=lambda singular, plural, n, **kw: i18n.ngettext(singular, plural, n, **kw),
     newstyle=True,
 )
+
+
+def flash(request: Request, message: str) -> None:
+    """A notice shown once, on the next page this browser sees."""
+    request.session["notice"] = message
+
+
+def pop_notice(request: Request) -> str | None:
+    if "session" not in request.scope:
+        return None
+    notice = request.session.pop("notice", None)
+    return notice if isinstance(notice, str) else None
+
+
 templates.env.globals.update(
+    pop_notice=pop_notice,
     csrf_token=csrf_token,
     get_locale=i18n.get_locale,
     language_names=i18n.LANGUAGE_NAMES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin, utcnow
@@ -24,6 +24,14 @@ class Application(TimestampMixin, Base):
         CheckConstraint(
             "member_type IN ('researcher', 'practitioner', 'policy_maker', 'other')",
             name="member_type_known",
+        ),
+        # One open application per e-mail address, even when two arrive at the same moment.
+        Index(
+            "uq_application_open_email",
+            "email",
+            unique=True,
+            sqlite_where=text("status IN ('submitted', 'info_requested')"),
+            postgresql_where=text("status IN ('submitted', 'info_requested')"),
         ),
     )
 
@@ -54,6 +62,8 @@ class Application(TimestampMixin, Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The language the applicant applied in: every e-mail about the application uses it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     messages: Mapped[list[ApplicationMessage]] = relationship(
         lazy="raise",

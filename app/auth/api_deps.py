@@ -65,16 +65,22 @@ def api_member(scope: str = "read") -> Callable[..., Member]:
     return dependency
 
 
+_coordinate_scope_member = api_member("coordinate")
+
+
+def require_api_coordinator(
+    member: Annotated[Member, Depends(_coordinate_scope_member)], session: DbSession
+) -> Member:
+    """A coordinator whose token (if any) has the coordinate scope; countries loaded."""
+    if not permissions.is_coordinator(member):
+        raise PermissionDenied()
+    session.refresh(member, ["coordinator_countries"])
+    return member
+
+
+ApiCoordinator = Annotated[Member, Depends(require_api_coordinator)]
+
+
 def api_coordinator() -> Callable[..., Member]:
-    """A dependency: a coordinator whose token (if any) has the coordinate scope."""
-    member_dependency = api_member("coordinate")
-
-    def dependency(
-        member: Annotated[Member, Depends(member_dependency)], session: DbSession
-    ) -> Member:
-        if not permissions.is_coordinator(member):
-            raise PermissionDenied()
-        session.refresh(member, ["coordinator_countries"])
-        return member
-
-    return dependency
+    """The coordinator dependency, for ``Depends(api_coordinator())``."""
+    return require_api_coordinator

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 
-TOKEN_PURPOSES = ("verify_email", "reset_password", "set_password")
+TOKEN_PURPOSES = ("verify_email", "reset_password", "set_password", "change_email")
 API_SCOPES = ("read", "write", "coordinate")
 
 
@@ -46,12 +46,12 @@ class SignInAttempt(Base):
 
 
 class AccountToken(Base):
-    """A single-use link sent by e-mail: verify an address, reset or set a password."""
+    """A single-use link sent by e-mail: verify or change an address, reset or set a password."""
 
     __tablename__ = "account_token"
     __table_args__ = (
         CheckConstraint(
-            "purpose IN ('verify_email', 'reset_password', 'set_password')",
+            "purpose IN ('verify_email', 'reset_password', 'set_password', 'change_email')",
             name="purpose_known",
         ),
     )
@@ -63,6 +63,8 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # change_email: the address that replaces the member's when the link is opened.
+    new_email: Mapped[str | None] = mapped_column(String(320))
 
 
 class RecoveryCode(Base):

@@ -1,9 +1,9 @@
 """CSRF protection for every unsafe request authenticated by the session cookie.
 
 The token lives in the signed session. Forms send it as the ``csrf_token`` field; htmx sends
-it as the ``X-CSRF-Token`` header, configured once on ``<body>`` in the layout. Requests
-that carry a bearer token and no session cookie are the API's and are exempt: a browser
-never adds an Authorization header on its own.
+it as the ``X-CSRF-Token`` header, configured once in the layout. API requests without a
+session cookie (a Bearer token, or an anonymous call) are exempt: they carry no ambient
+authority a forged request could borrow.
 """
 
 from __future__ import annotations
@@ -81,8 +81,11 @@ class CSRFMiddleware:
         headers = Headers(scope=scope)
         request = Request(scope)
         has_session_cookie = SESSION_COOKIE in request.cookies
-        if headers.get("authorization", "").lower().startswith("bearer ") and (
-            not has_session_cookie
+        # Without a session cookie a request carries no ambient authority to abuse: API
+        # clients with a Bearer token, and anonymous API calls such as applying to join.
+        if not has_session_cookie and (
+            headers.get("authorization", "").lower().startswith("bearer ")
+            or scope["path"].startswith("/api/")
         ):
             await self.app(scope, receive, send)
             return

@@ -97,6 +97,8 @@ class Member(TimestampMixin, Base):
     profile_visibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None]
+    # The time step of the last accepted one-time code, so no code works twice.
+    totp_last_used_step: Mapped[int | None]
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     last_sign_in_at: Mapped[datetime | None]
 

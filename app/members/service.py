@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from app.auth.passwords import hash_password, password_problem, verify_password
 from app.config import get_settings
 from app.db import utcnow
 from app.kit.errors import PortalError
@@ -47,10 +47,10 @@ def create_member(
         raise InvalidMember(_("Unknown role: %(role)s", role=role))
     if member_type not in MEMBER_TYPES:
         raise InvalidMember(_("Unknown member type: %(type)s", type=member_type))
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidMember(
-            _("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
-        )
+    if password is not None:
+        problem = password_problem(password, normalised)
+        if problem:
+            raise InvalidMember(problem)
     if repository.get_by_email(session, normalised) is not None:
         raise MemberExists(_("A member with this e-mail address already exists."))
     member = Member(
@@ -80,4 +80,44 @@ def authenticate(session: Session, email: str, password: str) -> Member | None:
     valid = verify_password(member.password_hash if member else None, password)
     if member is None or not valid or not member.can_sign_in:
         return None
+    return member
+
+
+# Applications
+
+
+def create_member_from_application(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    country: str,
+    member_type: str,
+    organisations: list[Organisation],
+    expertise: list[str],
+    languages: list[str],
+) -> Member:
+    """The member an approved application becomes: no password yet, e-mail not verified.
+
+    The applicant sets a password through a mailed link (or signs in with single sign-on).
+    """
+    from app.members.models import MemberExpertise, MemberLanguage
+
+    member = create_member(
+        session,
+        email=email,
+        full_name=full_name,
+        password=None,
+        member_type=member_type,
+        country=country,
+        organisations=organisations,
+        email_verified=False,
+    )
+    session.add_all(
+        MemberExpertise(member_id=member.id, area=area) for area in dict.fromkeys(expertise)
+    )
+    session.add_all(
+        MemberLanguage(member_id=member.id, language=code) for code in dict.fromkeys(languages)
+    )
+    session.flush()
     return member

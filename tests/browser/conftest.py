@@ -242,6 +242,11 @@ def no_js_page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe-core in the page; returns the violations (empty when the page passes)."""
+    # Wait until htmx has settled and fade-ins are over, or contrast is measured mid-fade.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')"
+        " && document.getAnimations().every(a => a.playState !== 'running')"
+    )
     page.evaluate(AXE_SOURCE + "\n;undefined")
     result: dict[str, Any] = page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})"
