@@ -240,13 +240,27 @@ def no_js_page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
     page.context.close()
 
 
+SETTLED = """() => !document.querySelector(
+    '.htmx-request, .htmx-added, .htmx-settling, .htmx-swapping')
+    && document.getAnimations().every(animation => animation.playState !== 'running')"""
+
+
+def wait_until_settled(page: Page, timeout: float = 10) -> None:
+    """Wait until htmx has swapped and settled and fade-ins are over.
+
+    Polled from Python: Playwright's wait_for_function evaluates its predicate with eval
+    inside the page, which the portal's Content-Security-Policy rightly forbids.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(SETTLED):
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not settle")
+        time.sleep(0.05)
+
+
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """Run axe-core in the page; returns the violations (empty when the page passes)."""
-    # Wait until htmx has settled and fade-ins are over, or contrast is measured mid-fade.
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')"
-        " && document.getAnimations().every(a => a.playState !== 'running')"
-    )
+    wait_until_settled(page)
     page.evaluate(AXE_SOURCE + "\n;undefined")
     result: dict[str, Any] = page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 import pyotp
 import pytest
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "a long accounts test password"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/\S+)")
-
-
-def _axe_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core once htmx has finished swapping: new content fades in, at first transparent."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-added, .htmx-settling, .htmx-swapping')"
-        " && document.getAnimations().every(animation => animation.playState !== 'running')"
-    )
-    return axe_violations(page)
 
 
 def _new_member(live_env: dict[str, str], name: str) -> str:
@@ -57,13 +47,13 @@ def test_a_member_turns_on_two_factor_and_signs_in_with_a_code(
     page.goto(f"{live_server}/account/security")
     expect(page.locator("h1")).to_have_text("Sign-in and security")
     expect(page.locator("td").filter(has_text="This browser")).to_be_visible()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     screenshot(page, "account-security")
 
     page.get_by_role("link", name="Set up two-factor authentication").click()
     expect(page.locator("h1")).to_have_text("Two-factor authentication")
     expect(page.get_by_role("img", name="QR code")).to_be_visible()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     screenshot(page, "account-two-factor-setup")
     secret = (page.locator("#totp-secret").text_content() or "").replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
@@ -73,7 +63,7 @@ def test_a_member_turns_on_two_factor_and_signs_in_with_a_code(
 
     expect(page.locator("h1")).to_have_text("Your recovery codes")
     expect(page.locator("#recovery-codes li")).to_have_count(10)
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_role("link", name="I have saved my recovery codes").click()
     expect(page.locator("#two-factor")).to_contain_text("On")
 
@@ -83,7 +73,7 @@ def test_a_member_turns_on_two_factor_and_signs_in_with_a_code(
     _fill_sign_in(page, live_server, email, PASSWORD)
     page.wait_for_url(f"{live_server}/sign-in/two-factor")
     expect(page.locator("h1")).to_have_text("Two-factor authentication")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     screenshot(page, "sign-in-two-factor")
     # The code that turned two-factor on cannot be used again: take the next one.
     page.get_by_label("Code").fill(authenticator.at(time.time() + 30))
@@ -105,7 +95,7 @@ def test_a_wrong_code_is_shown_at_the_field(
         "Enter the 6-digit code your authenticator app shows."
     )
     expect(page.get_by_label("6-digit code")).to_have_attribute("aria-invalid", "true")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_a_forgotten_password_is_reset_through_the_mailed_link(
@@ -116,28 +106,28 @@ def test_a_forgotten_password_is_reset_through_the_mailed_link(
     page.get_by_role("link", name="Forgot your password?").click()
 
     expect(page.locator("h1")).to_have_text("Reset your password")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_label("E-mail address").fill(email)
     page.get_by_role("button", name="Send the link").click()
     expect(page.locator("h1")).to_have_text("Check your e-mail")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     text = mail_text(mailbox.wait_for(email, "Reset your password"))
     path = next(path for path in LINK.findall(text) if path.startswith("/password-reset/"))
     page.goto(live_server + path)
     expect(page.locator("h1")).to_have_text("Choose a new password")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_label("New password").fill("too short")
     page.get_by_role("button", name="Change my password").click()
     expect(page.locator("#password-error")).to_contain_text("at least 12 characters")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_label("New password").fill("marigold tugboat seventeen")
     page.get_by_role("button", name="Change my password").click()
     expect(page.locator(".notice--success")).to_contain_text("Your password has been changed.")
     assert "/sign-in" in page.url
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     changed = mail_text(mailbox.wait_for(email, "Your password was changed"))
     assert "/password-reset" in changed
 

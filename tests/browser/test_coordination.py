@@ -154,16 +154,6 @@ def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) ->
         time.sleep(0.1)
 
 
-def settled_axe_violations(page: Page) -> list[dict[str, object]]:
-    """axe once htmx has finished swapping: content fading in would fail the contrast check."""
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, "
-        ".htmx-added')"
-    )
-    page.wait_for_timeout(250)  # the 200 ms opacity transition of swapped-in content
-    return axe_violations(page)
-
-
 def _sign_in(page: Page, base_url: str, email: str, *, two_factor: bool, target: str) -> None:
     page.goto(f"{base_url}/sign-in?next={target}")
     page.get_by_label("E-mail address").fill(email)
@@ -184,7 +174,7 @@ def test_a_coordinator_suspends_and_reinstates_a_member_and_reads_the_audit_log(
 ) -> None:
     _sign_in(page, portal, COORDINATOR_EMAIL, two_factor=True, target="/coordinate/members")
     expect(page.locator("h1")).to_have_text("Members")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_label("Name or e-mail").fill("tomás")
     page.get_by_role("button", name="Filter").click()
@@ -192,19 +182,19 @@ def test_a_coordinator_suspends_and_reinstates_a_member_and_reads_the_audit_log(
     page.get_by_role("link", name=TARGET_NAME).click()
     expect(page.locator("h1")).to_have_text(TARGET_NAME)
     expect(page.get_by_text(TARGET_EMAIL).first).to_be_visible()
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     # No reason: the message is at the field, and the page still passes axe.
     page.get_by_role("button", name="Suspend this member").click()
     expect(page.locator("#suspend_reason-error")).to_be_visible()
     expect(page.locator("#suspend_reason")).to_have_attribute("aria-invalid", "true")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_label("Reason for the suspension").fill("Shared a members-only report")
     page.get_by_role("button", name="Suspend this member").click()
     expect(page.locator(".notice--success")).to_contain_text("is suspended")
     expect(page.locator(".definition-list")).to_contain_text("Suspended")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
     suspended = mailbox.wait_for(TARGET_EMAIL, "suspended")
     assert "Shared a members-only report" in mail_text(suspended)
 
@@ -224,12 +214,12 @@ def test_a_coordinator_suspends_and_reinstates_a_member_and_reads_the_audit_log(
     expect(rows.nth(1)).to_contain_text("Suspended a member")
     expect(rows.nth(1)).to_contain_text("Shared a members-only report")
     expect(rows.nth(1)).to_contain_text(re.compile(r"Status:\s*Active\s*→.*Suspended"))
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_label("Action").select_option("member.suspend")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("tbody tr")).to_have_count(1)
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
     screenshot(page, "coordination-audit")
 
 
@@ -247,7 +237,7 @@ def test_the_other_coordination_pages_pass_axe(page: Page, portal: str) -> None:
     for path, heading in COORDINATOR_PAGES:
         page.goto(portal + path)
         expect(page.locator("h1")).to_have_text(heading)
-        assert settled_axe_violations(page) == [], path
+        assert axe_violations(page) == [], path
 
     # An invitation with an address already in use: the message is at the field.
     page.goto(portal + "/coordinate/invite")
@@ -257,19 +247,19 @@ def test_the_other_coordination_pages_pass_axe(page: Page, portal: str) -> None:
     page.get_by_label("Member type").select_option("practitioner")
     page.get_by_role("button", name="Send the invitation").click()
     expect(page.locator("#email-error")).to_contain_text("already exists")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     # An organisation's edit form, and the merge confirmation step.
     page.goto(portal + "/coordinate/organisations?country=PT")
     page.locator("tbody a").first.click()
     expect(page.locator("h1")).to_contain_text("Edit")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
     page.goto(portal + "/coordinate/organisations/merge")
     page.get_by_label("The duplicate (it will be deleted)").select_option(index=1)
     page.get_by_label("The organisation to keep").select_option(index=2)
     page.get_by_role("button", name="Show what moves").click()
     expect(page.locator("h2")).to_have_text("Check what moves")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_an_admin_sees_the_role_form_and_it_passes_axe(page: Page, portal: str) -> None:
@@ -279,17 +269,17 @@ def test_an_admin_sees_the_role_form_and_it_passes_axe(page: Page, portal: str) 
     page.get_by_role("link", name="Lia Lapsed").click()
 
     expect(page.get_by_role("heading", name="Coordinator role")).to_be_visible()
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_a_lapsed_member_renews_in_one_click(page: Page, portal: str, mailbox: Mailbox) -> None:
     _sign_in(page, portal, LAPSED_EMAIL, two_factor=False, target="/account/membership")
     expect(page.locator(".notice--warning")).to_contain_text("Your membership has lapsed")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
 
     page.get_by_role("button", name="Renew my membership").click()
 
     expect(page.locator(".notice--success")).to_contain_text("renewed until")
     expect(page.locator(".definition-list")).to_contain_text("Active")
-    assert settled_axe_violations(page) == []
+    assert axe_violations(page) == []
     mailbox.wait_for(LAPSED_EMAIL, "renewed")
