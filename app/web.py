@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -23,20 +23,39 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 )
 
 
-def flash(request: Request, message: str) -> None:
-    """A notice shown once, on the next page this browser sees."""
-    request.session["notice"] = message
+NOTICE_KEY = "notice"
+
+
+def flash(request: Request, message: str, **values: str | int) -> None:
+    """A notice shown once, on the next page this browser sees.
+
+    ``message`` is translated when it is shown, in the reader's language, and ``values``
+    are filled into it then; text translated already is shown as it is.
+    """
+    request.session[NOTICE_KEY] = {"message": message, "values": values}
 
 
 def pop_notice(request: Request) -> str | None:
+    """The pending notice, translated, once; ``None`` when there is none."""
     if "session" not in request.scope:
         return None
-    notice = request.session.pop("notice", None)
-    return notice if isinstance(notice, str) else None
+    stored = request.session.pop(NOTICE_KEY, None)
+    if isinstance(stored, str):
+        return stored
+    if not isinstance(stored, dict) or not isinstance(stored.get("message"), str):
+        return None
+    values = stored.get("values")
+    return i18n.gettext(stored["message"], **(values if isinstance(values, dict) else {}))
+
+
+def page_href(request: Request) -> Callable[[int], str]:
+    """For the pagination macro: the address of a page, keeping the rest of the query."""
+    return lambda number: "?" + str(request.url.include_query_params(page=number).query)
 
 
 templates.env.globals.update(
     pop_notice=pop_notice,
+    page_href=page_href,
     csrf_token=csrf_token,
     get_locale=i18n.get_locale,
     language_names=i18n.LANGUAGE_NAMES,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from base64 import b64decode, b64encode
@@ -37,6 +36,7 @@ from app.db import get_session
 from app.kit.csrf import SESSION_COOKIE
 from app.main import create_app
 from tests.conftest import TEST_SECRET_KEY, PortalClient
+from tests.ports import free_port
 
 PROVIDER_DIR = PROJECT_ROOT / "tests" / "oidc_provider"
 CLIENT_ID = "portal-tests"
@@ -52,13 +52,6 @@ ACCOUNTS = {
     "grace": {"email": "grace.hopper@idp.example", "name": "Grace Hopper"},
     "katherine": {"email": "katherine.johnson@idp.example", "name": "Katherine Johnson"},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _missing_tool(message: str) -> None:

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 
 from app import mail
 from app.config import Settings
 from tests.conftest import TEST_SECRET_KEY
-
-
-class CollectingHandler(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[object] = []
-
-    def handle_message(self, message: object) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.smtp import Mailbox, running_mailbox
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[int, CollectingHandler]]:
-    handler = CollectingHandler()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, handler
-    controller.stop()
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    with running_mailbox() as mailbox:
+        yield mailbox.port, mailbox
 
 
 def test_without_smtp_host_mail_is_written_as_eml(tmp_path: Path) -> None:
@@ -60,7 +38,7 @@ def test_without_smtp_host_mail_is_written_as_eml(tmp_path: Path) -> None:
 
 
 def test_with_smtp_host_mail_reaches_the_server(
-    smtp_server: tuple[int, CollectingHandler], tmp_path: Path
+    smtp_server: tuple[int, Mailbox], tmp_path: Path
 ) -> None:
     port, handler = smtp_server
     settings = Settings(
@@ -81,6 +59,6 @@ def test_with_smtp_host_mail_reaches_the_server(
         time.sleep(0.05)
     assert len(handler.messages) == 1
     received = handler.messages[0]
-    assert received["To"] == "bram@example.org"  # type: ignore[index]
-    assert "Welcome to the network" in received.get_payload()  # type: ignore[attr-defined]
+    assert received["To"] == "bram@example.org"
+    assert "Welcome to the network" in received.get_payload()
     assert not (tmp_path / "mail").exists()

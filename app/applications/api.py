@@ -133,7 +133,7 @@ def list_applications(
         per_page=per_page,
     )
     return ApplicationList(
-        items=[_out(row.application, row.organisation_name) for row in found.rows],
+        items=[_out(row.application, row.organisation_name) for row in found.items],
         page=found.page,
         per_page=found.per_page,
         total=found.total,

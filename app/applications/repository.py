@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.applications.models import OPEN_STATUSES, Application, ApplicationMessage
+from app.kit.pagination import Page, paginate
 from app.members.models import CoordinatorCountry, Member
 from app.organisations.models import Organisation
 
@@ -20,20 +21,6 @@ from app.organisations.models import Organisation
 class QueueRow:
     application: Application
     organisation_name: str | None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, with what the pagination links need."""
-
-    rows: Sequence[QueueRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -140,28 +127,23 @@ def queue(
     country: str | None,
     page: int,
     per_page: int,
-) -> Page:
+) -> Page[QueueRow]:
     """Applications in scope, oldest first, one page of them and how many there are."""
     filters: list[ColumnElement[bool]] = [Application.status.in_(sorted(statuses))]
     if country:
         filters.append(Application.country == country)
-    count = _scoped(select(func.count()).select_from(Application).where(*filters), countries)
-    total = session.scalar(count) or 0
     statement = _scoped(
         select(
             Application, func.coalesce(Organisation.name, Application.proposed_organisation_name)
         )
         .outerjoin(Organisation, Organisation.id == Application.organisation_id)
         .where(*filters)
-        .order_by(Application.created_at, Application.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page),
+        .order_by(Application.created_at, Application.id),
         countries,
     )
-    rows = [
-        QueueRow(application=row[0], organisation_name=row[1]) for row in session.execute(statement)
-    ]
-    return Page(rows=rows, total=total, page=page, per_page=per_page)
+    found = paginate(session, statement, page, per_page, rows=True)
+    rows = [QueueRow(application=row[0], organisation_name=row[1]) for row in found.items]
+    return replace(found, items=rows)
 
 
 def open_counts(session: Session, countries: Collection[str] | None) -> dict[str, int]:

@@ -18,7 +18,7 @@ from app.kit.errors import NotFound
 from app.kit.i18n import _, get_locale
 from app.members import permissions, vocabulary
 from app.members.models import MEMBER_TYPES, Member
-from app.organisations.models import ORGANISATION_TYPES, Organisation
+from app.organisations.models import ORGANISATION_TYPE_LABELS, ORGANISATION_TYPES, Organisation
 from app.pages.service import PRIVACY_NOTICE_VERSION
 from app.web import redirect, render, wants_fragment
 
@@ -68,9 +68,9 @@ def _form_context(
         "countries": vocabulary.country_choices(),
         "expertise_choices": vocabulary.expertise_choices(),
         "language_choices": vocabulary.language_choices(),
-        "member_types": [(code, _(service.MEMBER_TYPE_LABELS[code])) for code in MEMBER_TYPES],
+        "member_types": [(code, _(vocabulary.MEMBER_TYPE_LABELS[code])) for code in MEMBER_TYPES],
         "organisation_types": [
-            (code, _(service.ORGANISATION_TYPE_LABELS[code])) for code in ORGANISATION_TYPES
+            (code, _(ORGANISATION_TYPE_LABELS[code])) for code in ORGANISATION_TYPES
         ],
         "privacy_version": PRIVACY_NOTICE_VERSION,
         "max_text": service.MAX_TEXT_LENGTH,
@@ -191,7 +191,7 @@ def _applicant_page(
         "notice": notice,
         "done": done if done in DONE_MESSAGES else None,
         "status_labels": service.STATUS_LABELS,
-        "member_type_labels": service.MEMBER_TYPE_LABELS,
+        "member_type_labels": vocabulary.MEMBER_TYPE_LABELS,
         "max_text": service.MAX_TEXT_LENGTH,
     }
     return render(request, "applications/status.html", context, status_code=status_code)
@@ -242,12 +242,7 @@ def application_withdraw(request: Request, session: DbSession, secret: str) -> R
 
 def _scope_countries(coordinator: Member) -> list[tuple[str, str]]:
     """The countries a coordinator may filter by, as (code, name)."""
-    scope = service.coordinator_scope(coordinator)
-    return [
-        (code, name)
-        for code, name in vocabulary.country_choices()
-        if scope is None or code in scope
-    ]
+    return vocabulary.country_choices(service.coordinator_scope(coordinator))
 
 
 @router.get("/coordinate", name="coordinate_dashboard")
@@ -288,8 +283,8 @@ def queue(
         "countries": countries,
         "status_filters": service.STATUS_FILTER_LABELS,
         "status_labels": service.STATUS_LABELS,
-        "member_type_labels": service.MEMBER_TYPE_LABELS,
-        "page_query": lambda number: urlencode({**filters, "page": number}),
+        "member_type_labels": vocabulary.MEMBER_TYPE_LABELS,
+        "page_link": lambda number: "?" + urlencode({**filters, "page": number}),
     }
     return render(request, "coordinate/applications.html", context)
 
@@ -325,8 +320,8 @@ def _detail_page(
         "notice": notice,
         "done": done if done in DECIDED_MESSAGES and not notice else None,
         "status_labels": service.STATUS_LABELS,
-        "member_type_labels": service.MEMBER_TYPE_LABELS,
-        "organisation_type_labels": service.ORGANISATION_TYPE_LABELS,
+        "member_type_labels": vocabulary.MEMBER_TYPE_LABELS,
+        "organisation_type_labels": ORGANISATION_TYPE_LABELS,
         "sso_label": service.provider_label(application.oidc_provider)
         if application.oidc_provider
         else "",

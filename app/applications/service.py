@@ -26,6 +26,7 @@ from app.config import SUPPORTED_LANGUAGES, get_settings
 from app.db import utcnow
 from app.kit.errors import NotFound, PermissionDenied, PortalError
 from app.kit.i18n import N_, _, format_date
+from app.kit.pagination import Page
 from app.kit.tokens import hash_token, new_token
 from app.members import permissions, vocabulary
 from app.members import repository as members_repository
@@ -41,20 +42,6 @@ MAX_EMAIL_LENGTH = 320
 MAX_WEBSITE_LENGTH = 500
 MAX_TEXT_LENGTH = 5000
 
-MEMBER_TYPE_LABELS: dict[str, str] = {
-    "researcher": N_("Researcher"),
-    "practitioner": N_("Practitioner"),
-    "policy_maker": N_("Policy maker"),
-    "other": N_("Other"),
-}
-ORGANISATION_TYPE_LABELS: dict[str, str] = {
-    "university": N_("University or research institute"),
-    "ngo": N_("Non-governmental organisation"),
-    "public_authority": N_("Public authority"),
-    "health_service": N_("Health service"),
-    "law_enforcement": N_("Law enforcement"),
-    "other": N_("Other"),
-}
 STATUS_LABELS: dict[str, str] = {
     "submitted": N_("Waiting for a coordinator"),
     "info_requested": N_("Information requested"),
@@ -478,7 +465,7 @@ def queue(
     country: str | None = None,
     page: int = 1,
     per_page: int = 25,
-) -> repository.Page:
+) -> Page[repository.QueueRow]:
     """The applications a coordinator looks after, oldest first."""
     return repository.queue(
         session,

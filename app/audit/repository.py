@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.members.repository import Page, paginate
+from app.kit.pagination import Page, paginate
 
 
 @dataclass(frozen=True)

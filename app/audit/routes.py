@@ -13,10 +13,11 @@ from starlette.responses import Response
 from app.audit import repository
 from app.audit.models import AuditEvent
 from app.auth.deps import Coordinator, DbSession, load_viewer
+from app.kit import pagination
 from app.kit.errors import PermissionDenied
 from app.kit.i18n import N_, _, format_date
 from app.members import permissions, vocabulary
-from app.members.management import MEMBER_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS
+from app.members.vocabulary import MEMBER_TYPE_LABELS, ROLE_LABELS, STATUS_LABELS
 from app.organisations.service import type_label
 from app.web import render
 
@@ -126,10 +127,6 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and int(value) > 0 else 1
-
-
 @router.get("/coordinate/audit", name="coordinate_audit")
 def audit_log(
     request: Request,
@@ -163,10 +160,9 @@ def audit_log(
         date_to=parsed_to,
     )
     results = repository.events(
-        session, filters, countries, page=_page_number(page), per_page=PER_PAGE
+        session, filters, countries, page=pagination.page_number(page), per_page=PER_PAGE
     )
     actions, subject_types = repository.known_values(session)
-    country_codes = sorted(countries) if countries is not None else None
     context = {
         "results": results,
         "filters": filters,
@@ -177,10 +173,6 @@ def audit_log(
         "subject_type_label": subject_type_label,
         "action_choices": [(code, action_label(code)) for code in actions],
         "subject_type_choices": [(code, subject_type_label(code)) for code in subject_types],
-        "country_choices": [
-            (code, name)
-            for code, name in vocabulary.country_choices()
-            if country_codes is None or code in country_codes
-        ],
+        "country_choices": vocabulary.country_choices(countries),
     }
     return render(request, "coordinate/audit.html", context, status_code=422 if errors else 200)

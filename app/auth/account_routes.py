@@ -18,7 +18,7 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.service import FormError
 from app.config import get_settings
 from app.kit.i18n import _
-from app.web import redirect, render
+from app.web import flash, pop_notice, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
@@ -30,20 +30,21 @@ def _security_page(
     session: DbSession,
     viewer: SignedIn,
     *,
-    errors: dict[str, str] | None = None,
+    error: FormError | None = None,
     values: dict[str, str] | None = None,
-    status_code: int = 200,
 ) -> Response:
+    """The security page, with the form error ``error`` at its field when there is one."""
     token = auth_service.current_session_token(request)
     context: dict[str, Any] = {
         "member": viewer,
         "sessions": auth_service.active_sessions(session, viewer.id, token),
         "pending_change": auth_service.pending_email_change(session, viewer.id),
-        "notice": auth_service.pop_notice(request),
-        "errors": errors or {},
+        "notice": pop_notice(request),
+        "errors": {error.field: error.message} if error else {},
         "values": values or {},
         "min_length": MIN_PASSWORD_LENGTH,
     }
+    status_code = error.status_code if error else 200
     return render(request, "account/security.html", context, status_code=status_code)
 
 
@@ -72,14 +73,8 @@ def change_password(
             keep_token=auth_service.current_session_token(request),
         )
     except FormError as error:
-        return _security_page(
-            request,
-            session,
-            viewer,
-            errors={error.field: error.message},
-            status_code=error.status_code,
-        )
-    auth_service.flash(request, "password_changed")
+        return _security_page(request, session, viewer, error=error)
+    flash(request, auth_service.NOTICES["password_changed"])
     return redirect(SECURITY_URL)
 
 
@@ -102,14 +97,9 @@ def change_email(
         )
     except FormError as error:
         return _security_page(
-            request,
-            session,
-            viewer,
-            errors={error.field: error.message},
-            values={"new_email": new_email},
-            status_code=error.status_code,
+            request, session, viewer, error=error, values={"new_email": new_email}
         )
-    auth_service.flash(request, "change_email_sent", email=address)
+    flash(request, auth_service.NOTICES["change_email_sent"], email=address)
     return redirect(SECURITY_URL)
 
 
@@ -119,7 +109,7 @@ def send_verification(request: Request, session: DbSession, viewer: SignedIn) ->
     if viewer.email_verified_at is None:
         auth_service.send_verification(session, viewer)
         days = get_settings().email_verification_days
-        auth_service.flash(request, "verification_sent", email=viewer.email, days=days)
+        flash(request, auth_service.NOTICES["verification_sent"], email=viewer.email, days=days)
     return redirect(SECURITY_URL)
 
 
@@ -129,7 +119,7 @@ def end_session(
 ) -> Response:
     """Sign out one of the member's other browsers."""
     if auth_service.end_session(session, viewer.id, session_id):
-        auth_service.flash(request, "session_ended")
+        flash(request, auth_service.NOTICES["session_ended"])
     return redirect(SECURITY_URL)
 
 
@@ -149,13 +139,13 @@ def _two_factor_page(
     session: DbSession,
     viewer: SignedIn,
     *,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    error: FormError | None = None,
 ) -> Response:
+    """The two-factor page, with the form error ``error`` at its field when there is one."""
     context: dict[str, Any] = {
         "member": viewer,
-        "notice": auth_service.pop_notice(request),
-        "errors": errors or {},
+        "notice": pop_notice(request),
+        "errors": {error.field: error.message} if error else {},
         "required": viewer.needs_two_factor,
     }
     if viewer.totp_enabled_at is None:
@@ -164,6 +154,7 @@ def _two_factor_page(
         context.update(secret=totp.grouped(secret), uri=uri, qr_code=totp.qr_code_data_url(uri))
     else:
         context["codes_left"] = totp.recovery_codes_left(session, viewer.id)
+    status_code = error.status_code if error else 200
     return render(request, "account/security_two_factor.html", context, status_code=status_code)
 
 
@@ -192,7 +183,7 @@ def confirm_two_factor(
         )
         if not code.strip():
             message = _("Enter the 6-digit code your authenticator app shows.")
-        return _two_factor_page(request, session, viewer, errors={"code": message}, status_code=422)
+        return _two_factor_page(request, session, viewer, error=FormError("code", message))
     return _recovery_codes_page(request, codes, just_enabled=True)
 
 
@@ -216,13 +207,7 @@ def regenerate_recovery_codes(
             session, viewer, password=password, ip_address=auth_service.client_address(request)
         )
     except FormError as error:
-        return _two_factor_page(
-            request,
-            session,
-            viewer,
-            errors={error.field: error.message},
-            status_code=error.status_code,
-        )
+        return _two_factor_page(request, session, viewer, error=error)
     return _recovery_codes_page(request, codes, just_enabled=False)
 
 
@@ -241,14 +226,8 @@ def disable_two_factor(
             session, viewer, code=disable_code, ip_address=auth_service.client_address(request)
         )
     except FormError as error:
-        return _two_factor_page(
-            request,
-            session,
-            viewer,
-            errors={error.field: error.message},
-            status_code=error.status_code,
-        )
-    auth_service.flash(request, "two_factor_disabled")
+        return _two_factor_page(request, session, viewer, error=error)
+    flash(request, auth_service.NOTICES["two_factor_disabled"])
     return redirect(SECURITY_URL)
 
 
@@ -305,7 +284,7 @@ def set_password(
         }
         return render(request, "auth/set_password.html", context, status_code=422)
     response = auth_service.complete_sign_in(request, session, member, SECURITY_URL)
-    auth_service.flash(request, "password_set")
+    flash(request, auth_service.NOTICES["password_set"])
     return response
 
 
@@ -342,9 +321,9 @@ def verify_email(request: Request, session: DbSession, viewer: Viewer, secret: s
     except account_tokens.InvalidLink as error:
         return _email_link_problem(request, viewer, error)
     if outcome == "changed":
-        auth_service.flash(request, "email_changed", email=member.email)
+        flash(request, auth_service.NOTICES["email_changed"], email=member.email)
     else:
-        auth_service.flash(request, "email_verified")
+        flash(request, auth_service.NOTICES["email_verified"])
     if viewer is not None and viewer.id == member.id:
         return redirect(SECURITY_URL)
     return redirect("/sign-in?next=" + SECURITY_URL)

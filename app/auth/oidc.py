@@ -36,7 +36,7 @@ from app.kit.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from app.kit.errors import NotFound
 from app.kit.i18n import N_, _
 from app.members.models import Member
-from app.web import redirect, render
+from app.web import flash, pop_notice, redirect, render
 
 logger = logging.getLogger("portal.oidc")
 
@@ -46,7 +46,6 @@ router = APIRouter(dependencies=[Depends(load_viewer)])
 # the application key is read by the membership application form to prefill it.
 FLOW_KEY = "oidc_flow"
 APPLICATION_KEY = "oidc_application"
-NOTICE_KEY = "identities_notice"
 
 MAX_EMAIL_LENGTH = 320  # as OidcIdentity.email and Member.email
 
@@ -319,7 +318,7 @@ def _finish(
         identity, member = row[0], row[1]
         if linking and viewer is not None:
             if member.id == viewer.id:
-                _set_notice(request, "already_linked", provider)
+                flash(request, NOTICES["already_linked"], provider=provider.label)
                 return redirect("/account/identities")
             problem = SignInProblem(
                 _("This identity belongs to another account"),
@@ -349,7 +348,7 @@ def _finish(
             OidcIdentity(member_id=viewer.id, provider=provider.name, subject=subject, email=email)
         )
         session.flush()
-        _set_notice(request, "linked", provider)
+        flash(request, NOTICES["linked"], provider=provider.label)
         return redirect("/account/identities")
 
     if viewer is not None:
@@ -377,10 +376,6 @@ def _finish(
         "name": _full_name(claims),
     }
     return redirect("/apply")
-
-
-def _set_notice(request: Request, code: str, provider: OidcProvider) -> None:
-    request.session[NOTICE_KEY] = {"code": code, "provider": provider.label}
 
 
 # ----------------------------------------------------------------------------------------
@@ -443,7 +438,7 @@ async def start_link(
         return redirect("/account/identities")
     already = await run_in_threadpool(_linked_providers, session, viewer.id)
     if provider.name in already:
-        _set_notice(request, "already_linked", provider)
+        flash(request, NOTICES["already_linked"], provider=provider.label)
         return redirect("/account/identities")
     request.session[FLOW_KEY] = {
         "provider": provider.name,
@@ -471,7 +466,7 @@ def unlink(request: Request, identity_id: int, session: DbSession, viewer: Signe
     session.delete(identity)
     session.flush()
     label = _provider_labels(request).get(identity.provider, identity.provider)
-    request.session[NOTICE_KEY] = {"code": "unlinked", "provider": label}
+    flash(request, NOTICES["unlinked"], provider=label)
     return redirect("/account/identities")
 
 
@@ -509,16 +504,12 @@ def _render_identities(
     if identities is None:
         identities = _identities(session, viewer.id)
     linked = {identity.provider for identity in identities}
-    notice = request.session.pop(NOTICE_KEY, None)
-    notice_text = None
-    if isinstance(notice, dict) and notice.get("code") in NOTICES:
-        notice_text = _(NOTICES[notice["code"]], provider=str(notice.get("provider", "")))
     context = {
         "identities": identities,
         "labels": _provider_labels(request),
         "linkable": [p for p in _settings(request).oidc_providers if p.name not in linked],
         "has_password": viewer.password_hash is not None,
-        "notice": notice_text,
+        "notice": pop_notice(request),
         "error": error,
     }
     return render(request, "account/identities.html", context, status_code=status_code)

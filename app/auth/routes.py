@@ -15,14 +15,14 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.service import FormError
 from app.config import get_settings
 from app.kit.i18n import _
-from app.web import redirect, render
+from app.web import flash, pop_notice, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
 
 def _sign_in_page(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
     context.setdefault("errors", {})
-    context.setdefault("notice", auth_service.pop_notice(request))
+    context.setdefault("notice", pop_notice(request))
     return render(request, "auth/sign_in.html", context, status_code=status_code)
 
 
@@ -73,7 +73,7 @@ def sign_in(
 def two_factor_page(request: Request, session: DbSession) -> Response:
     """The second step of signing in: a code from the app or a recovery code."""
     if auth_service.pending_sign_in(request, session) is None:
-        auth_service.flash(request, "sign_in_expired")
+        flash(request, auth_service.NOTICES["sign_in_expired"])
         return redirect("/sign-in")
     return render(request, "auth/two_factor.html", {"errors": {}})
 
@@ -170,5 +170,5 @@ def password_reset(
         }
         return render(request, "auth/password_reset.html", context, status_code=422)
     request.session.clear()
-    auth_service.flash(request, "password_reset")
+    flash(request, auth_service.NOTICES["password_reset"])
     return redirect("/sign-in")

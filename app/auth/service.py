@@ -30,7 +30,7 @@ from app.members import repository as members_repository
 from app.members import service as members_service
 from app.members.models import Member
 from app.outbox import service as outbox
-from app.web import redirect
+from app.web import flash, redirect
 
 TWO_FACTOR_SIGN_IN_URL = "/sign-in/two-factor"
 TWO_FACTOR_SETUP_URL = "/account/security/two-factor"
@@ -39,7 +39,6 @@ PENDING_SIGN_IN_KEY = "pending_sign_in"
 PENDING_SIGN_IN_LIFETIME = timedelta(minutes=5)
 # A second reset mail within this time is not sent: the first link still works.
 RESET_MAIL_INTERVAL = timedelta(minutes=1)
-NOTICE_KEY = "notice"
 # Messages shown once on the next page; the session keeps only the key (and its values).
 NOTICES = {
     "password_reset": N_("Your password has been changed. Sign in with your new password."),
@@ -92,23 +91,6 @@ def _paused(field: str, paused: rate_limit.Blocked) -> FormError:
 class AddressTaken(PortalError):
     status_code = 409
     title = N_("This e-mail address is already used by another account")
-
-
-# Notices
-
-
-def flash(request: Request, key: str, **values: str | int) -> None:
-    """Show the notice ``key`` on the next page that shows notices."""
-    request.session[NOTICE_KEY] = {"key": key, "values": values}
-
-
-def pop_notice(request: Request) -> str | None:
-    """The pending notice, translated, once."""
-    stored = request.session.pop(NOTICE_KEY, None)
-    if not isinstance(stored, dict) or stored.get("key") not in NOTICES:
-        return None
-    values = stored.get("values")
-    return _(NOTICES[stored["key"]], **(values if isinstance(values, dict) else {}))
 
 
 # Signing in
@@ -193,7 +175,7 @@ def sign_in_second_factor(request: Request, session: Session, code: str) -> Resp
     """Check the code of the pending sign-in and finish it; FormError (422, 429) otherwise."""
     member = pending_sign_in(request, session)
     if member is None:
-        flash(request, "sign_in_expired")
+        flash(request, NOTICES["sign_in_expired"])
         return redirect("/sign-in")
     used_recovery_code = not totp.looks_like_one_time_code(code)
     check_second_factor(session, member, code, field="code", ip_address=client_address(request))
@@ -201,7 +183,8 @@ def sign_in_second_factor(request: Request, session: Session, code: str) -> Resp
     target = safe_next(pending.get("next") if isinstance(pending, dict) else None)
     response = _finish_sign_in(request, session, member, target)
     if used_recovery_code:
-        flash(request, "recovery_code_used", count=totp.recovery_codes_left(session, member.id))
+        left = totp.recovery_codes_left(session, member.id)
+        flash(request, NOTICES["recovery_code_used"], count=left)
         return redirect(TWO_FACTOR_SETUP_URL)
     return response
 
@@ -303,18 +286,22 @@ def check_link(session: Session, secret: str, purpose: str) -> Member:
     return member
 
 
-def reset_password(session: Session, secret: str, password: str) -> Member:
-    """Set a new password through a reset link; every session of the member ends."""
-    member = check_link(session, secret, "reset_password")
+def _set_password_through_link(
+    session: Session, secret: str, purpose: str, password: str
+) -> Member:
+    """Use the link once to set ``password``; every session of the member ends."""
+    member = check_link(session, secret, purpose)
     _check_new_password(password, member.email, "password")
-    account_tokens.consume(session, secret, "reset_password")
+    account_tokens.consume(session, secret, purpose)
     _set_password(member, password)
     # Opening the link proved the mailbox is theirs.
     if member.email_verified_at is None:
         member.email_verified_at = utcnow()
     sessions.end_all(session, member.id)
-    # The failures that may have led here no longer block the member.
-    rate_limit.record(session, email=member.email, ip_address=None, succeeded=True)
+    return member
+
+
+def _mail_password_changed(session: Session, member: Member) -> None:
     _mail(
         session,
         member.email,
@@ -322,19 +309,20 @@ def reset_password(session: Session, secret: str, password: str) -> Member:
         name=member.full_name,
         link=_link("/password-reset"),
     )
+
+
+def reset_password(session: Session, secret: str, password: str) -> Member:
+    """Set a new password through a reset link; every session of the member ends."""
+    member = _set_password_through_link(session, secret, "reset_password", password)
+    # The failures that may have led here no longer block the member.
+    rate_limit.record(session, email=member.email, ip_address=None, succeeded=True)
+    _mail_password_changed(session, member)
     return member
 
 
 def set_first_password(session: Session, secret: str, password: str) -> Member:
     """Set the password through the link sent on approval or invitation; confirms the address."""
-    member = check_link(session, secret, "set_password")
-    _check_new_password(password, member.email, "password")
-    account_tokens.consume(session, secret, "set_password")
-    _set_password(member, password)
-    if member.email_verified_at is None:
-        member.email_verified_at = utcnow()
-    sessions.end_all(session, member.id)
-    return member
+    return _set_password_through_link(session, secret, "set_password", password)
 
 
 def change_password(
@@ -353,13 +341,7 @@ def change_password(
     _check_new_password(new_password, member.email, "new_password")
     _set_password(member, new_password)
     sessions.end_all(session, member.id, except_token=keep_token)
-    _mail(
-        session,
-        member.email,
-        "password_changed",
-        name=member.full_name,
-        link=_link("/password-reset"),
-    )
+    _mail_password_changed(session, member)
 
 
 # E-mail addresses

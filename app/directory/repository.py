@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -74,31 +74,16 @@ def search_conditions(
     return conditions
 
 
-def search_page(
-    session: Session,
-    conditions: Sequence[ColumnElement[bool]],
-    *,
-    offset: int,
-    limit: int,
-    load: Sequence[ExecutableOption] = (),
-) -> tuple[list[Member], int]:
-    """One page of matching members, sorted by name, and the total count in the same query."""
-    statement = (
-        select(Member, func.count().over().label("total"))
+def search_statement(
+    conditions: Sequence[ColumnElement[bool]], *, load: Sequence[ExecutableOption] = ()
+) -> Select[Member]:
+    """Matching members, sorted by name."""
+    return (
+        select(Member)
         .where(*conditions)
         .order_by(func.lower(Member.full_name), Member.id)
-        .offset(offset)
-        .limit(limit)
         .options(*load)
     )
-    rows = session.execute(statement).all()
-    if rows:
-        return [row[0] for row in rows], int(rows[0][1])
-    # An empty page tells nothing about the total: past the last page, count separately.
-    total = 0
-    if offset:
-        total = session.scalar(select(func.count()).select_from(Member).where(*conditions)) or 0
-    return [], int(total)
 
 
 def profile_loads() -> list[ExecutableOption]:

@@ -10,16 +10,13 @@ from starlette.responses import Response
 
 from app.auth.deps import ActiveMember, DbSession, load_viewer
 from app.directory import service
+from app.kit import pagination
 from app.kit.errors import PermissionDenied
 from app.members import permissions, profile_service, vocabulary
 from app.members.models import MEMBER_TYPES, Member
 from app.web import render, wants_fragment
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
-
-
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
 def _require_directory(viewer: Member) -> None:
@@ -50,7 +47,7 @@ def directory(
         organisation_id=organisation,
         language=language,
     )
-    results = service.search(session, viewer, query, page=_page_number(page))
+    results = service.search(session, viewer, query, page=pagination.page_number(page))
     params = {
         "q": query.text,
         "country": query.country or "",
@@ -67,7 +64,7 @@ def directory(
             "/directory?" + (base_query + "&" if base_query else "") + f"page={number}"
         ),
         "visible": lambda member: service.visible_fields(viewer, member),
-        "member_type_label": profile_service.member_type_label,
+        "member_type_label": vocabulary.member_type_label,
     }
     if wants_fragment(request):
         return render(request, "directory/index.html", context, block="results")
@@ -77,7 +74,7 @@ def directory(
             "languages": vocabulary.language_choices(),
             "expertise_areas": vocabulary.expertise_choices(),
             "member_type_choices": [
-                (code, profile_service.member_type_label(code)) for code in MEMBER_TYPES
+                (code, vocabulary.member_type_label(code)) for code in MEMBER_TYPES
             ],
             "organisations": service.organisation_choices(session),
         }
@@ -93,8 +90,8 @@ def profile(request: Request, session: DbSession, viewer: ActiveMember, member_i
     context = {
         "member": member,
         "display_name": profile_service.display_name(member),
-        "member_type_label": profile_service.member_type_label,
-        "status_label": profile_service.status_label,
+        "member_type_label": vocabulary.member_type_label,
+        "status_label": vocabulary.status_label,
         "visible": service.visible_fields(viewer, member),
         "show_email": permissions.can_see_email(viewer, member) and member.status != "erased",
         "is_own": member.id == viewer.id,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, selectinload
 
 from app.directory import repository
 from app.kit.errors import NotFound
+from app.kit.pagination import Page, paginate
 from app.members import permissions
 from app.members.models import MEMBER_TYPES, PROFILE_FIELDS, Member
 from app.members.vocabulary import COUNTRIES, EXPERTISE_AREAS, LANGUAGES
@@ -68,26 +68,6 @@ class DirectoryQuery:
         )
 
 
-@dataclass(frozen=True)
-class ResultPage:
-    members: list[Member]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_number(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.members else 0
-
-    @property
-    def last_number(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.members)
-
-
 def search(
     session: Session,
     viewer: Member,
@@ -96,7 +76,7 @@ def search(
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
     with_languages: bool = False,
-) -> ResultPage:
+) -> Page[Member]:
     """Active members matching ``query``, as far as ``viewer`` may see the filtered fields.
 
     Organisations and expertise are loaded (languages too when asked), one query each.
@@ -116,10 +96,7 @@ def search(
     loads = [selectinload(Member.organisations), selectinload(Member.expertise)]
     if with_languages:
         loads.append(selectinload(Member.languages))
-    members, total = repository.search_page(
-        session, conditions, offset=(page - 1) * per_page, limit=per_page, load=loads
-    )
-    return ResultPage(members=members, total=total, page=page, per_page=per_page)
+    return paginate(session, repository.search_statement(conditions, load=loads), page, per_page)
 
 
 def visible_fields(viewer: Member | None, member: Member) -> frozenset[str]:

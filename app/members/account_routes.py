@@ -11,12 +11,10 @@ from starlette.responses import Response
 from app.auth.deps import DbSession, SignedIn, load_viewer
 from app.config import get_settings
 from app.kit.i18n import _, format_date
-from app.members import management
-from app.web import redirect, render
+from app.members import management, vocabulary
+from app.web import flash, pop_notice, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
-
-NOTICE_KEY = "notice"
 
 
 @router.get("/account/membership", name="account_membership")
@@ -24,14 +22,13 @@ def membership_page(request: Request, viewer: SignedIn) -> Response:
     """Status and expiry of the membership, with the renewal button."""
     today = date.today()
     expires_on = viewer.membership_expires_on
-    notice = request.session.pop(NOTICE_KEY, None)
     context = {
         "member": viewer,
         "today": today,
         "days_left": (expires_on - today).days if expires_on else None,
         "period_days": get_settings().membership_period_days,
-        "status_label": _(management.STATUS_LABELS.get(viewer.status, viewer.status)),
-        "notice": notice if isinstance(notice, str) else None,
+        "status_label": vocabulary.status_label(viewer.status),
+        "notice": pop_notice(request),
     }
     return render(request, "account/membership.html", context)
 
@@ -40,7 +37,8 @@ def membership_page(request: Request, viewer: SignedIn) -> Response:
 def renew_membership(request: Request, session: DbSession, viewer: SignedIn) -> Response:
     """Renew for one more period, from today or from the current expiry, whichever is later."""
     new_expiry = management.renew(session, viewer)
-    request.session[NOTICE_KEY] = _(
-        "Thank you: your membership is renewed until %(date)s.", date=format_date(new_expiry)
+    flash(
+        request,
+        _("Thank you: your membership is renewed until %(date)s.", date=format_date(new_expiry)),
     )
     return redirect("/account/membership")

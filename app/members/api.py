@@ -112,7 +112,7 @@ def list_members(
                 visible=directory.visible_fields(caller, member),
                 show_email=permissions.can_see_email(caller, member),
             )
-            for member in results.members
+            for member in results.items
         ],
         total=results.total,
         page=results.page,

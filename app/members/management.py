@@ -15,30 +15,13 @@ from app.audit import service as audit
 from app.auth import account_tokens, sessions
 from app.config import get_settings
 from app.kit.errors import PermissionDenied, PortalError
-from app.kit.i18n import N_, _
+from app.kit.i18n import _
 from app.members import permissions, service
 from app.members.models import MEMBER_TYPES, CoordinatorCountry, Member
 from app.members.vocabulary import COUNTRIES
 from app.organisations.models import Organisation
 from app.outbox import service as outbox
 
-MEMBER_TYPE_LABELS: dict[str, str] = {
-    "researcher": N_("Researcher"),
-    "practitioner": N_("Practitioner"),
-    "policy_maker": N_("Policy maker"),
-    "other": N_("Other"),
-}
-STATUS_LABELS: dict[str, str] = {
-    "active": N_("Active"),
-    "lapsed": N_("Lapsed"),
-    "suspended": N_("Suspended"),
-    "erased": N_("Erased"),
-}
-ROLE_LABELS: dict[str, str] = {
-    "member": N_("Member"),
-    "coordinator": N_("Coordinator"),
-    "admin": N_("Administrator"),
-}
 REASON_MAX_LENGTH = 2000
 
 
@@ -89,14 +72,11 @@ def suspend(session: Session, actor: Member, member: Member, reason: str | None)
     member.status_reason = cleaned
     sessions.end_all(session, member.id)
     _mail(session, member, "member_suspended", reason=cleaned)
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action="member.suspend",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
+        actor,
+        member,
+        "member.suspend",
         before={"status": before},
         after={"status": "suspended"},
         reason=cleaned,
@@ -124,14 +104,11 @@ def reinstate(
         lapsed=expired,
         membership_link=_link("/account/membership"),
     )
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action="member.reinstate",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
+        actor,
+        member,
+        "member.reinstate",
         before={"status": "suspended"},
         after={"status": member.status},
         reason=cleaned,
@@ -151,20 +128,50 @@ def change_type(
         return False
     before = member.member_type
     member.member_type = member_type
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action="member.change_type",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
+        actor,
+        member,
+        "member.change_type",
         before={"member_type": before},
         after={"member_type": member_type},
         reason=cleaned,
     )
     session.flush()
     return True
+
+
+def _record(
+    session: Session,
+    actor: Member,
+    member: Member,
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    """The audit entry of a change to ``member``."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="member",
+        subject_id=member.id,
+        subject_label=member.full_name,
+        country=member.country,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _only_changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``before`` and ``after`` of an audit entry: only the fields that changed."""
+    changed = [key for key in after if after[key] != before[key]]
+    return {key: before[key] for key in changed}, {key: after[key] for key in changed}
 
 
 def _role_state(member: Member) -> dict[str, Any]:
@@ -214,7 +221,6 @@ def set_coordinator_scope(
     after = _role_state(member)
     if after == before:
         return False
-    changed = [key for key in after if after[key] != before[key]]
     _mail(
         session,
         member,
@@ -226,16 +232,14 @@ def set_coordinator_scope(
         link=_link("/coordinate"),
         two_factor_link=_link("/account/security/two-factor"),
     )
-    audit.record(
+    before, after = _only_changed(before, after)
+    _record(
         session,
-        actor=actor,
-        action="member.grant_coordinator",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
-        before={key: before[key] for key in changed},
-        after={key: after[key] for key in changed},
+        actor,
+        member,
+        "member.grant_coordinator",
+        before=before,
+        after=after,
         reason=cleaned,
     )
     return True
@@ -258,18 +262,15 @@ def revoke_coordinator(
     member.coordinator_countries = []
     session.flush()
     after = _role_state(member)
-    changed = [key for key in after if after[key] != before[key]]
     _mail(session, member, "coordinator_role_changed", granted=False)
-    audit.record(
+    before, after = _only_changed(before, after)
+    _record(
         session,
-        actor=actor,
-        action="member.revoke_coordinator",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
-        before={key: before[key] for key in changed},
-        after={key: after[key] for key in changed},
+        actor,
+        member,
+        "member.revoke_coordinator",
+        before=before,
+        after=after,
         reason=cleaned,
     )
     return True
@@ -325,14 +326,11 @@ def invite(
         days=settings.set_password_days,
         network_name=settings.network_name,
     )
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action="member.invite",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
+        actor,
+        member,
+        "member.invite",
         after={
             "email": member.email,
             "country": member.country,
@@ -385,16 +383,14 @@ def renew(session: Session, member: Member, today: date | None = None) -> date:
         expires_on=new_expiry,
         link=_link("/account/membership"),
     )
-    audit.record(
+    before, after = _only_changed(before, after)
+    _record(
         session,
-        actor=member,
-        action="member.renew",
-        subject_type="member",
-        subject_id=member.id,
-        subject_label=member.full_name,
-        country=member.country,
-        before={key: value for key, value in before.items() if after[key] != value},
-        after={key: value for key, value in after.items() if before[key] != value},
+        member,
+        member,
+        "member.renew",
+        before=before,
+        after=after,
     )
     session.flush()
     return new_expiry

@@ -15,19 +15,18 @@ from app.kit.i18n import _
 from app.members import profile_service, vocabulary
 from app.members.models import Member
 from app.organisations.models import Organisation
-from app.web import redirect, render
+from app.web import flash, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
 # Shown once on the home page after the account was deleted (see templates/base.html).
-NOTICE_SESSION_KEY = "notice"
 
 
 def _labels() -> dict[str, Any]:
     return {
-        "member_type_label": profile_service.member_type_label,
-        "role_label": profile_service.role_label,
-        "status_label": profile_service.status_label,
+        "member_type_label": vocabulary.member_type_label,
+        "role_label": vocabulary.role_label,
+        "status_label": vocabulary.status_label,
         "field_label": profile_service.field_label,
     }
 
@@ -163,8 +162,11 @@ def delete_account(
         return render(request, "account/delete.html", context, status_code=422)
     profile_service.erase(session, viewer)
     request.session.clear()
-    request.session[NOTICE_SESSION_KEY] = _(
-        "Your account has been deleted and your personal data erased. "
-        "A confirmation is on its way to your former e-mail address."
+    flash(
+        request,
+        _(
+            "Your account has been deleted and your personal data erased. "
+            "A confirmation is on its way to your former e-mail address."
+        ),
     )
     return redirect("/")

@@ -50,23 +50,6 @@ ERASED_NAME = "Former member"
 ERASED_TEXT = "[erased]"
 EXPORT_FORMAT_VERSION = 1
 
-MEMBER_TYPE_LABELS: dict[str, str] = {
-    "researcher": N_("Researcher"),
-    "practitioner": N_("Practitioner"),
-    "policy_maker": N_("Policy maker"),
-    "other": N_("Other"),
-}
-ROLE_LABELS: dict[str, str] = {
-    "member": N_("Member"),
-    "coordinator": N_("Coordinator"),
-    "admin": N_("Administrator"),
-}
-STATUS_LABELS: dict[str, str] = {
-    "active": N_("Active"),
-    "lapsed": N_("Lapsed"),
-    "suspended": N_("Suspended"),
-    "erased": N_("Erased"),
-}
 FIELD_LABELS: dict[str, str] = {
     "country": N_("Country"),
     "organisations": N_("Organisations"),
@@ -75,18 +58,6 @@ FIELD_LABELS: dict[str, str] = {
     "languages": N_("Languages"),
     "bio": N_("About me"),
 }
-
-
-def member_type_label(code: str) -> str:
-    return _(MEMBER_TYPE_LABELS[code]) if code in MEMBER_TYPE_LABELS else code
-
-
-def role_label(code: str) -> str:
-    return _(ROLE_LABELS[code]) if code in ROLE_LABELS else code
-
-
-def status_label(code: str) -> str:
-    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
 
 
 def field_label(code: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from app.kit.pagination import Page, paginate
 from app.members.models import Member, member_organisation
 
 
@@ -39,51 +39,6 @@ def active_country_count_subquery() -> ScalarSelect[int]:
 
 
 # Coordination: the member list, pages of results, the lifecycle sweep.
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a longer list; ``total`` counts every matching row."""
-
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first_number(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last_number(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.items)
-
-
-def paginate(
-    session: Session, statement: Select[Any], page: int, per_page: int, *, rows: bool = False
-) -> Page[Any]:
-    """Run ``statement`` for one page (1-based), counting all its rows in the same query.
-
-    The items are the first column's objects, or whole rows (as tuples) with ``rows=True``.
-    """
-    page = max(1, page)
-    counted = statement.add_columns(func.count().over().label("total_rows"))
-    found = session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
-    if found:
-        total = int(found[0][-1])
-    elif page > 1:
-        # Past the last page: the window saw no rows, so count separately.
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    else:
-        total = 0
-    items: list[Any] = [tuple(row[:-1]) if rows else row[0] for row in found]
-    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 @dataclass(frozen=True)

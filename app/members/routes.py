@@ -12,48 +12,27 @@ from starlette.responses import Response
 from app.audit import repository as audit_repository
 from app.audit.routes import action_label, changes
 from app.auth.deps import Admin, Coordinator, DbSession, load_viewer
+from app.kit import pagination
 from app.kit.errors import NotFound, PermissionDenied
 from app.kit.i18n import _
 from app.members import management, permissions, repository, vocabulary
 from app.members.models import MEMBER_TYPES, ROLES, STATUSES, Member
 from app.organisations import repository as organisations_repository
-from app.web import redirect, render
+from app.web import flash, pop_notice, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
 PER_PAGE = 25
-NOTICE_KEY = "notice"
-
-
-def _notice(request: Request, message: str) -> None:
-    request.session[NOTICE_KEY] = message
-
-
-def _take_notice(request: Request) -> str | None:
-    notice = request.session.pop(NOTICE_KEY, None)
-    return notice if isinstance(notice, str) else None
 
 
 def _labels() -> dict[str, Any]:
     return {
         "member_type_labels": {
-            code: _(label) for code, label in management.MEMBER_TYPE_LABELS.items()
+            code: _(label) for code, label in vocabulary.MEMBER_TYPE_LABELS.items()
         },
-        "status_labels": {code: _(label) for code, label in management.STATUS_LABELS.items()},
-        "role_labels": {code: _(label) for code, label in management.ROLE_LABELS.items()},
+        "status_labels": {code: _(label) for code, label in vocabulary.STATUS_LABELS.items()},
+        "role_labels": {code: _(label) for code, label in vocabulary.ROLE_LABELS.items()},
     }
-
-
-def _country_choices(countries: frozenset[str] | None) -> list[tuple[str, str]]:
-    return [
-        (code, name)
-        for code, name in vocabulary.country_choices()
-        if countries is None or code in countries
-    ]
-
-
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 @router.get("/coordinate/members", name="coordinate_members")
@@ -80,15 +59,15 @@ def member_list(
         role=role if role in ROLES else "",
     )
     results = repository.coordinated_members(
-        session, filters, countries, page=_page_number(page), per_page=PER_PAGE
+        session, filters, countries, page=pagination.page_number(page), per_page=PER_PAGE
     )
     context = {
         "results": results,
         "filters": filters,
         "q": q,
-        "country_choices": _country_choices(countries),
+        "country_choices": vocabulary.country_choices(countries),
         "organisations": organisations_repository.choices(session),
-        "notice": _take_notice(request),
+        "notice": pop_notice(request),
         **_labels(),
     }
     return render(request, "coordinate/members.html", context)
@@ -127,7 +106,7 @@ def _detail(
         "member_types": MEMBER_TYPES,
         "errors": errors or {},
         "values": values or {},
-        "notice": _take_notice(request),
+        "notice": pop_notice(request),
         **_labels(),
     }
     status_code = 422 if errors else 200
@@ -143,8 +122,22 @@ def member_detail(
     return _detail(request, session, viewer, member)
 
 
+def _refused(
+    request: Request,
+    session: Session,
+    viewer: Member,
+    member: Member,
+    error: management.ManagementError,
+    values: dict[str, Any],
+) -> Response:
+    """The member's page again, with the refusal at its field and the form as it was sent."""
+    return _detail(
+        request, session, viewer, member, errors={error.field: error.message}, values=values
+    )
+
+
 def _after_action(request: Request, member: Member, message: str) -> Response:
-    _notice(request, message)
+    flash(request, message)
     return redirect(f"/coordinate/members/{member.id}")
 
 
@@ -161,14 +154,7 @@ def suspend_member(
     try:
         management.suspend(session, viewer, member, suspend_reason)
     except management.ManagementError as error:
-        return _detail(
-            request,
-            session,
-            viewer,
-            member,
-            errors={error.field: error.message},
-            values={"suspend_reason": suspend_reason},
-        )
+        return _refused(request, session, viewer, member, error, {"suspend_reason": suspend_reason})
     return _after_action(
         request, member, _("%(name)s is suspended and was told why.", name=member.full_name)
     )
@@ -187,13 +173,8 @@ def reinstate_member(
     try:
         management.reinstate(session, viewer, member, reinstate_reason)
     except management.ManagementError as error:
-        return _detail(
-            request,
-            session,
-            viewer,
-            member,
-            errors={error.field: error.message},
-            values={"reinstate_reason": reinstate_reason},
+        return _refused(
+            request, session, viewer, member, error, {"reinstate_reason": reinstate_reason}
         )
     return _after_action(
         request, member, _("%(name)s is reinstated and was told.", name=member.full_name)
@@ -214,13 +195,13 @@ def change_member_type(
     try:
         changed = management.change_type(session, viewer, member, member_type, type_reason)
     except management.ManagementError as error:
-        return _detail(
+        return _refused(
             request,
             session,
             viewer,
             member,
-            errors={error.field: error.message},
-            values={"member_type": member_type, "type_reason": type_reason},
+            error,
+            {"member_type": member_type, "type_reason": type_reason},
         )
     message = (
         _("The member type of %(name)s is changed.", name=member.full_name)
@@ -258,13 +239,13 @@ def change_coordinator_role(
         else:
             raise management.ManagementError(_("Choose what this member coordinates."), "scope")
     except management.ManagementError as error:
-        return _detail(
+        return _refused(
             request,
             session,
             viewer,
             member,
-            errors={error.field: error.message},
-            values={"scope": scope, "countries": chosen, "role_reason": role_reason},
+            error,
+            {"scope": scope, "countries": chosen, "role_reason": role_reason},
         )
     message = (
         _("The coordinator role of %(name)s is changed.", name=member.full_name)
@@ -286,10 +267,10 @@ def _invite_form(
     context = {
         "values": values,
         "errors": errors,
-        "country_choices": _country_choices(countries),
+        "country_choices": vocabulary.country_choices(countries),
         "organisations": organisations_repository.choices(session),
         "member_types": MEMBER_TYPES,
-        "notice": _take_notice(request),
+        "notice": pop_notice(request),
         **_labels(),
     }
     status_code = 422 if errors else 200
@@ -353,6 +334,6 @@ def invite_member(
                 "%(name)s is invited; the e-mail with the link is on its way.",
                 name=invited.full_name,
             )
-            _notice(request, message)
+            flash(request, message)
             return redirect(f"/coordinate/members/{invited.id}")
     return _invite_form(request, session, viewer, values=values, errors=errors)

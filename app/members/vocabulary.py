@@ -1,10 +1,13 @@
-"""Codes members choose from: countries, languages and areas of expertise.
+"""Codes members choose from (countries, languages, areas of expertise) and the labels of
+the codes a member record holds (member type, role, status).
 
 Country and language names come from Babel in the reader's language; expertise labels are
 translated through the catalogues.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from babel import Locale
 
@@ -29,7 +32,7 @@ OTHER_LANGUAGES = ("ar", "bs", "is", "ka", "lb", "mk", "no", "ro", "ru", "sq", "
 LANGUAGES = EU_LANGUAGES + tuple(code for code in OTHER_LANGUAGES if code not in EU_LANGUAGES)
 
 EXPERTISE_AREAS: dict[str, str] = {
-    "offender_prevention": N_("Prevention with people who have offended or fear they might"),
+    "offender_prevention": N_("Prevention with people who have offended or fear they might offend"),
     "parenting_support": N_("Support for parents and carers"),
     "school_programmes": N_("School and education programmes"),
     "child_empowerment": N_("Programmes for children and young people"),
@@ -42,6 +45,37 @@ EXPERTISE_AREAS: dict[str, str] = {
     "policy": N_("Policy and legislation"),
     "training": N_("Training of professionals"),
 }
+
+# Labels of the member's codes (app.members.models.MEMBER_TYPES, ROLES, STATUSES).
+MEMBER_TYPE_LABELS: dict[str, str] = {
+    "researcher": N_("Researcher"),
+    "practitioner": N_("Practitioner"),
+    "policy_maker": N_("Policy maker"),
+    "other": N_("Other"),
+}
+ROLE_LABELS: dict[str, str] = {
+    "member": N_("Member"),
+    "coordinator": N_("Coordinator"),
+    "admin": N_("Administrator"),
+}
+STATUS_LABELS: dict[str, str] = {
+    "active": N_("Active"),
+    "lapsed": N_("Lapsed"),
+    "suspended": N_("Suspended"),
+    "erased": N_("Erased"),
+}
+
+
+def member_type_label(code: str) -> str:
+    return _(MEMBER_TYPE_LABELS[code]) if code in MEMBER_TYPE_LABELS else code
+
+
+def role_label(code: str) -> str:
+    return _(ROLE_LABELS[code]) if code in ROLE_LABELS else code
+
+
+def status_label(code: str) -> str:
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
 
 
 def _locale() -> Locale:
@@ -65,9 +99,10 @@ def expertise_label(code: str) -> str:
     return _(EXPERTISE_AREAS[code]) if code in EXPERTISE_AREAS else code
 
 
-def country_choices() -> list[tuple[str, str]]:
-    """(code, name) pairs sorted by name in the reader's language."""
-    return sorted(((code, country_name(code)) for code in COUNTRIES), key=lambda pair: pair[1])
+def country_choices(within: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """(code, name) pairs sorted by name in the reader's language; only ``within`` if given."""
+    codes = COUNTRIES if within is None else [code for code in COUNTRIES if code in within]
+    return sorted(((code, country_name(code)) for code in codes), key=lambda pair: pair[1])
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, TimestampMixin
+from app.kit.i18n import N_
 
 ORGANISATION_TYPES = (
     "university",
@@ -15,6 +16,14 @@ ORGANISATION_TYPES = (
     "law_enforcement",
     "other",
 )
+ORGANISATION_TYPE_LABELS: dict[str, str] = {
+    "university": N_("University or research institute"),
+    "ngo": N_("Non-governmental organisation"),
+    "public_authority": N_("Public authority"),
+    "health_service": N_("Health service"),
+    "law_enforcement": N_("Law enforcement"),
+    "other": N_("Other"),
+}
 
 
 class Organisation(TimestampMixin, Base):

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from app.applications.models import Application
+from app.kit.pagination import Page, paginate
 from app.members.models import Member, member_organisation
-from app.members.repository import Page, paginate
 from app.organisations.models import Organisation
 
 

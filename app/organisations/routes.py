@@ -10,23 +10,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auth.deps import Coordinator, DbSession, load_viewer
+from app.kit import pagination
 from app.kit.errors import NotFound, PermissionDenied
 from app.kit.i18n import _
 from app.members import permissions, vocabulary
 from app.members.models import Member
 from app.organisations import repository, service
 from app.organisations.models import ORGANISATION_TYPES, Organisation
-from app.web import redirect, render
+from app.web import flash, pop_notice, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
 PER_PAGE = 25
-NOTICE_KEY = "notice"
-
-
-def _take_notice(request: Request) -> str | None:
-    notice = request.session.pop(NOTICE_KEY, None)
-    return notice if isinstance(notice, str) else None
 
 
 def _require_manage(viewer: Member) -> None:
@@ -36,10 +31,6 @@ def _require_manage(viewer: Member) -> None:
 
 def _type_choices() -> list[tuple[str, str]]:
     return [(code, service.type_label(code)) for code in ORGANISATION_TYPES]
-
-
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 @router.get("/coordinate/organisations", name="coordinate_organisations")
@@ -57,7 +48,7 @@ def organisation_list(
         session,
         query=q,
         country=country.strip().upper(),
-        page=_page_number(page),
+        page=pagination.page_number(page),
         per_page=PER_PAGE,
         with_member_counts=True,
     )
@@ -67,7 +58,7 @@ def organisation_list(
         "country": country.strip().upper(),
         "country_choices": vocabulary.country_choices(),
         "type_label": service.type_label,
-        "notice": _take_notice(request),
+        "notice": pop_notice(request),
     }
     return render(request, "coordinate/organisations.html", context)
 
@@ -104,6 +95,24 @@ def _values_of(organisation: Organisation) -> dict[str, Any]:
     }
 
 
+def _sent_values(
+    name: Annotated[str, Form()] = "",
+    country: Annotated[str, Form()] = "",
+    organisation_type: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
+) -> dict[str, str]:
+    """The organisation form as it was sent, to validate and to show again."""
+    return {
+        "name": name,
+        "country": country,
+        "organisation_type": organisation_type,
+        "website": website,
+    }
+
+
+SentValues = Annotated[dict[str, str], Depends(_sent_values)]
+
+
 @router.get("/coordinate/organisations/new", name="coordinate_organisation_new")
 def new_organisation_page(request: Request, viewer: Coordinator) -> Response:
     """The form for a new organisation."""
@@ -116,31 +125,18 @@ def create_organisation(
     request: Request,
     session: DbSession,
     viewer: Coordinator,
-    name: Annotated[str, Form()] = "",
-    country: Annotated[str, Form()] = "",
-    organisation_type: Annotated[str, Form()] = "",
-    website: Annotated[str, Form()] = "",
+    values: SentValues,
 ) -> Response:
     """Add an organisation."""
     _require_manage(viewer)
-    values = {
-        "name": name,
-        "country": country,
-        "organisation_type": organisation_type,
-        "website": website,
-    }
-    data, errors = service.validate(
-        name=name, country=country, organisation_type=organisation_type, website=website
-    )
+    data, errors = service.validate(**values)
     if data is not None:
         try:
             organisation = service.create(session, viewer, data)
         except service.OrganisationError as error:
             errors = error.errors
         else:
-            request.session[NOTICE_KEY] = _(
-                "The organisation %(name)s is added.", name=organisation.name
-            )
+            flash(request, _("The organisation %(name)s is added.", name=organisation.name))
             return redirect("/coordinate/organisations")
     return _form(request, None, values, errors)
 
@@ -219,10 +215,13 @@ def merge_organisations(
         service.merge(session, viewer, duplicate_organisation, keep_organisation)
     except service.OrganisationError:
         return merge_page(request, session, viewer, duplicate, keep)
-    request.session[NOTICE_KEY] = _(
-        "%(duplicate)s is merged into %(keep)s.",
-        duplicate=duplicate_name,
-        keep=keep_organisation.name,
+    flash(
+        request,
+        _(
+            "%(duplicate)s is merged into %(keep)s.",
+            duplicate=duplicate_name,
+            keep=keep_organisation.name,
+        ),
     )
     return redirect(f"/coordinate/organisations/{keep_organisation.id}/edit")
 
@@ -234,7 +233,7 @@ def edit_organisation_page(
     """The form to change an organisation."""
     _require_manage(viewer)
     organisation = _load(session, organisation_id)
-    return _form(request, organisation, _values_of(organisation), {}, _take_notice(request))
+    return _form(request, organisation, _values_of(organisation), {}, pop_notice(request))
 
 
 @router.post("/coordinate/organisations/{organisation_id}/edit")
@@ -243,33 +242,23 @@ def update_organisation(
     session: DbSession,
     viewer: Coordinator,
     organisation_id: int,
-    name: Annotated[str, Form()] = "",
-    country: Annotated[str, Form()] = "",
-    organisation_type: Annotated[str, Form()] = "",
-    website: Annotated[str, Form()] = "",
+    values: SentValues,
 ) -> Response:
     """Save the changes to an organisation."""
     _require_manage(viewer)
     organisation = _load(session, organisation_id)
-    values = {
-        "name": name,
-        "country": country,
-        "organisation_type": organisation_type,
-        "website": website,
-    }
-    data, errors = service.validate(
-        name=name, country=country, organisation_type=organisation_type, website=website
-    )
+    data, errors = service.validate(**values)
     if data is not None:
         try:
             changed = service.update(session, viewer, organisation, data)
         except service.OrganisationError as error:
             errors = error.errors
         else:
-            request.session[NOTICE_KEY] = (
+            flash(
+                request,
                 _("The organisation %(name)s is saved.", name=organisation.name)
                 if changed
-                else _("Nothing changed.")
+                else _("Nothing changed."),
             )
             return redirect("/coordinate/organisations")
     return _form(request, organisation, values, errors)

@@ -11,21 +11,13 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.kit.errors import PermissionDenied, PortalError
-from app.kit.i18n import N_, _
+from app.kit.i18n import _
 from app.members import permissions
 from app.members.models import Member
 from app.members.vocabulary import COUNTRIES
 from app.organisations import repository
-from app.organisations.models import ORGANISATION_TYPES, Organisation
+from app.organisations.models import ORGANISATION_TYPE_LABELS, ORGANISATION_TYPES, Organisation
 
-ORGANISATION_TYPE_LABELS: dict[str, str] = {
-    "university": N_("University or research institute"),
-    "ngo": N_("Non-governmental organisation"),
-    "public_authority": N_("Public authority"),
-    "health_service": N_("Health service"),
-    "law_enforcement": N_("Law enforcement"),
-    "other": N_("Other"),
-}
 NAME_MAX_LENGTH = 200
 WEBSITE_MAX_LENGTH = 500
 

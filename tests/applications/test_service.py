@@ -531,12 +531,12 @@ def test_the_queue_holds_my_countries_open_applications_oldest_first(
 
     page = service.queue(db_session, national)
 
-    assert [row.application.id for row in page.rows] == [portuguese.id, spanish.id]
+    assert [row.application.id for row in page.items] == [portuguese.id, spanish.id]
     assert page.total == 2
-    assert [r.application.id for r in service.queue(db_session, national, country="ES").rows] == [
+    assert [r.application.id for r in service.queue(db_session, national, country="ES").items] == [
         spanish.id
     ]
-    assert [r.application.id for r in service.queue(db_session, national, status="all").rows] == [
+    assert [r.application.id for r in service.queue(db_session, national, status="all").items] == [
         portuguese.id,
         spanish.id,
         later.id,
@@ -566,7 +566,7 @@ def test_the_queue_is_paginated(db_session: Session) -> None:
 
     second = service.queue(db_session, national, page=2, per_page=2)
 
-    assert [row.application.email for row in second.rows] == emails[2:4]
+    assert [row.application.email for row in second.items] == emails[2:4]
     assert (second.total, second.pages) == (5, 3)
 
 
@@ -582,7 +582,7 @@ def test_the_queue_shows_the_organisation_name(db_session: Session) -> None:
     )
     _application_in(db_session, "PT", "y@example.org", organisation_name="New Place")
 
-    rows = service.queue(db_session, coordinator(["PT"])).rows
+    rows = service.queue(db_session, coordinator(["PT"])).items
 
     assert [row.organisation_name for row in rows] == ["Helpline Portugal", "New Place"]
 

@@ -26,7 +26,6 @@ from tests.oidc_fixtures import (
     CLIENT_SECRET,
     PROVIDER_NAME,
     RunningProvider,
-    free_port,
     portal_client,
     read_portal_session,
     run_provider,
@@ -34,6 +33,7 @@ from tests.oidc_fixtures import (
     visit_provider,
     write_portal_session,
 )
+from tests.ports import free_port
 
 pytest_plugins = ["tests.oidc_fixtures"]
 

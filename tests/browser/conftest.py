@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as AiosmtpdMessage
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from app.config import PROJECT_ROOT
+from tests.ports import free_port
+from tests.smtp import Mailbox, running_mailbox
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -37,37 +36,6 @@ MEMBER_PASSWORD = "a long browser test password"
 MEMBER_NAME = "Browser Test Member"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Mailbox(AiosmtpdMessage):
-    """What a real SMTP server on loopback received from the portal."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[EmailMessage] = []
-        self.port = 0
-
-    def handle_message(self, message: EmailMessage) -> None:
-        self.messages.append(message)
-
-    def wait_for(self, to: str, subject_contains: str, timeout: float = 15) -> EmailMessage:
-        """The newest message to ``to`` whose subject contains the text, waiting for it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for message in reversed(self.messages):
-                if message["To"] == to and subject_contains in str(message["Subject"]):
-                    found: EmailMessage = message
-                    return found
-            time.sleep(0.1)
-        subjects = [(m["To"], m["Subject"]) for m in self.messages]
-        raise AssertionError(f"no mail to {to} about {subject_contains!r}; got {subjects}")
-
-
 def mail_text(message: EmailMessage) -> str:
     """The plain-text part of a message."""
     if message.is_multipart():
@@ -83,19 +51,15 @@ def mail_text(message: EmailMessage) -> str:
 
 @pytest.fixture(scope="session")
 def mailbox() -> Iterator[Mailbox]:
-    handler = Mailbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
+    with running_mailbox() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def live_env(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> dict[str, str]:
     """The environment of the live portal: its database, secret, SMTP server and port."""
     directory = tmp_path_factory.mktemp("live")
-    port = _free_port()
+    port = free_port()
     return {
         **os.environ,
         "PORTAL_DATABASE_URL": f"sqlite:///{directory / 'portal.db'}",

@@ -11,12 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
-    Mailbox,
     axe_violations,
     mail_text,
     portal_cli,
     screenshot,
 )
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
-    Mailbox,
     axe_violations,
     live_env_python,
     mail_text,
@@ -26,6 +25,7 @@ from tests.browser.conftest import (
     screenshot,
 )
 from tests.factories import TEST_TOTP_SECRET
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 

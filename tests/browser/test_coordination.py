@@ -20,8 +20,6 @@ from playwright.sync_api import Page, expect
 
 from app.config import PROJECT_ROOT
 from tests.browser.conftest import (
-    Mailbox,
-    _free_port,
     axe_violations,
     live_env_python,
     mail_text,
@@ -29,6 +27,8 @@ from tests.browser.conftest import (
     screenshot,
 )
 from tests.factories import TEST_TOTP_SECRET
+from tests.ports import free_port
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,7 @@ def portal(live_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     Migrated to "heads": while the membership work is in progress, its migrations are parallel.
     """
     directory = tmp_path_factory.mktemp("coordination-live")
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **live_env,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import Mailbox, live_env_python, mail_text
+from tests.browser.conftest import live_env_python, mail_text
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
 from app.config import PROJECT_ROOT
 from tests.browser.conftest import axe_violations, portal_cli, screenshot
-from tests.oidc_fixtures import ACCOUNTS, PROVIDER_LABEL, PROVIDER_NAME, free_port, run_provider
+from tests.oidc_fixtures import ACCOUNTS, PROVIDER_LABEL, PROVIDER_NAME, run_provider
+from tests.ports import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import Message
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,32 +16,14 @@ from app.db import utcnow
 from app.outbox import service
 from app.outbox.models import OutboxMessage
 from tests.conftest import TEST_SECRET_KEY
-
-
-class Inbox(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Message] = []
-
-    def handle_message(self, message: Message) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.ports import free_port
+from tests.smtp import Mailbox, running_mailbox
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+def inbox() -> Iterator[tuple[Mailbox, int]]:
+    with running_mailbox() as mailbox:
+        yield mailbox, mailbox.port
 
 
 @pytest.fixture
@@ -64,7 +42,7 @@ def _settings(tmp_path: Path, port: int) -> Settings:
     )
 
 
-def _wait(inbox: Inbox, count: int) -> None:
+def _wait(inbox: Mailbox, count: int) -> None:
     deadline = time.monotonic() + 5
     while len(inbox.messages) < count and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -95,7 +73,7 @@ def test_html_part_escapes_what_the_text_contains() -> None:
 
 
 def test_a_message_rolled_back_with_its_change_is_never_sent(
-    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Inbox, int]
+    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Mailbox, int]
 ) -> None:
     handler, port = inbox
     savepoint = db_session.begin_nested()
@@ -109,7 +87,7 @@ def test_a_message_rolled_back_with_its_change_is_never_sent(
 
 
 def test_due_messages_are_delivered_once_with_text_and_html(
-    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Inbox, int]
+    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Mailbox, int]
 ) -> None:
     handler, port = inbox
     service.enqueue(
@@ -136,7 +114,7 @@ def test_due_messages_are_delivered_once_with_text_and_html(
 
 
 def test_an_unreachable_server_means_retry_with_back_off_then_delivery(
-    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Inbox, int]
+    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Mailbox, int]
 ) -> None:
     handler, port = inbox
     service.enqueue(
@@ -146,7 +124,7 @@ def test_an_unreachable_server_means_retry_with_back_off_then_delivery(
     now = utcnow()
 
     # Nothing listens on this port: the SMTP server is "down".
-    down = _settings(tmp_path, _free_port())
+    down = _settings(tmp_path, free_port())
     assert service.deliver_due(factory, down, now=now) == (0, 1)
     stored = db_session.scalars(select(OutboxMessage)).one()
     db_session.refresh(stored)
@@ -169,7 +147,7 @@ def test_a_message_is_marked_failed_after_the_last_attempt(
         db_session, to="dora@example.org", template="test_message", context={"name": "Dora"}
     )
     db_session.commit()
-    down = _settings(tmp_path, _free_port())
+    down = _settings(tmp_path, free_port())
     moment = utcnow()
 
     for _ in range(service.MAX_ATTEMPTS):
