@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
+from jinja2 import nodes
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -71,6 +73,34 @@ templates.env.filters.update(
 )
 
 
+@cache
+def _top_level_imports(name: str) -> tuple[tuple[str, tuple[tuple[str, str], ...], bool], ...]:
+    """The ``{% from ... import ... %}`` and ``{% import ... as ... %}`` of a page."""
+    loader = templates.env.loader
+    assert loader is not None  # noqa: S101 - Jinja2Templates always sets one
+    source, _filename, _uptodate = loader.get_source(templates.env, name)
+    found = []
+    for node in templates.env.parse(source).body:
+        if isinstance(node, nodes.FromImport) and isinstance(node.template, nodes.Const):
+            pairs = tuple(
+                (item, item) if isinstance(item, str) else (item[0], item[1]) for item in node.names
+            )
+            found.append((str(node.template.value), pairs, bool(node.with_context)))
+        elif isinstance(node, nodes.Import) and isinstance(node.template, nodes.Const):
+            found.append((str(node.template.value), (("*", node.target),), node.with_context))
+    return tuple(found)
+
+
+def _imported_names(name: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for template_name, pairs, with_context in _top_level_imports(name):
+        imported = templates.env.get_template(template_name)
+        module = imported.make_module(dict(context)) if with_context else imported.module
+        for original, alias in pairs:
+            values[alias] = module if original == "*" else getattr(module, original)
+    return values
+
+
 def wants_fragment(request: Request) -> bool:
     """A fragment for htmx requests that swap part of a page.
 
@@ -96,6 +126,8 @@ def render(
     full_context: dict[str, Any] = {"viewer": getattr(request.state, "viewer", None)}
     full_context.update(context or {})
     if block and wants_fragment(request):
+        # Rendering one block skips the template's top-level imports: provide them.
+        full_context.update(_imported_names(template, full_context))
         response = templates.TemplateResponse(
             request, template, full_context, block_name=block, status_code=status_code
         )

@@ -315,3 +315,23 @@ def test_the_applicants_link_is_the_applicants_key(
     assert with_secret.status_code == 200
     assert "Matrix Applicant" in with_secret.text
     assert without.status_code == 404
+
+
+@pytest.mark.parametrize(("template", "expected"), PAGES, ids=[page for page, _ in PAGES])
+def test_pages_render_as_htmx_fragments(
+    client: PortalClient,
+    db_session: Session,
+    world: World,
+    template: str,
+    expected: dict[str, str],
+) -> None:
+    """What htmx swaps in: the page's content block alone, for whoever may see the page."""
+    _as(client, db_session, world, "admin")
+
+    response = client.get(_path(template, world), headers={"HX-Request": "true"})
+
+    assert expected["admin"] == OK
+    assert response.status_code == 200
+    if response.headers["content-type"].startswith("text/html"):
+        assert "<html" not in response.text
+        assert "<main" not in response.text
