@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -135,6 +137,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422)
 
 
+def _is_number_out_of_range(exc: Exception) -> bool:
+    """SQLite refuses to bind such a number; PostgreSQL answers numeric_value_out_of_range."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, DataError) and isinstance(
+        exc.orig, psycopg.errors.NumericValueOutOfRange
+    )
+
+
+async def _number_out_of_range(request: Request, exc: Exception) -> Response:
+    """An id beyond what the database stores: nothing has it."""
+    if not _is_number_out_of_range(exc):
+        return await _server_error(request, exc)
+    # Logged, so an overflow with another cause does not pass unnoticed as a 404.
+    logger.warning("Number out of range on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 404)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, 500)
@@ -225,6 +245,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(PortalError, _portal_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _number_out_of_range)
+    app.add_exception_handler(DataError, _number_out_of_range)
     app.add_exception_handler(Exception, _server_error)
 
     # Added innermost first: the CSRF check needs the session, which needs nothing else.

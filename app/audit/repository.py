@@ -49,7 +49,7 @@ def events(
         statement = statement.where(AuditEvent.country == filters.country)
     if filters.date_from is not None:
         statement = statement.where(AuditEvent.occurred_at >= _start_of(filters.date_from))
-    if filters.date_to is not None:
+    if filters.date_to is not None and filters.date_to < date.max:
         end = _start_of(filters.date_to + timedelta(days=1))
         statement = statement.where(AuditEvent.occurred_at < end)
     statement = statement.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())

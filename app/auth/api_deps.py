@@ -10,7 +10,13 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from app.auth import api_tokens
-from app.auth.deps import DbSession, MembershipLapsed, SignInRequired, load_viewer
+from app.auth.deps import (
+    DbSession,
+    MembershipLapsed,
+    SignInRequired,
+    TwoFactorSetupRequired,
+    load_viewer,
+)
 from app.kit.errors import PermissionDenied, PortalError
 from app.kit.i18n import N_
 from app.members import permissions
@@ -71,7 +77,10 @@ _coordinate_scope_member = api_member("coordinate")
 def require_api_coordinator(
     member: Annotated[Member, Depends(_coordinate_scope_member)], session: DbSession
 ) -> Member:
-    """A coordinator whose token (if any) has the coordinate scope; countries loaded."""
+    """A coordinator with two-factor authentication on whose token (if any) has the
+    coordinate scope; countries loaded."""
+    if member.is_coordinator and member.totp_enabled_at is None:
+        raise TwoFactorSetupRequired()
     if not permissions.is_coordinator(member):
         raise PermissionDenied()
     session.refresh(member, ["coordinator_countries"])

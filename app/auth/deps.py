@@ -92,10 +92,10 @@ ActiveMember = Annotated[Member, Depends(require_member)]
 
 def require_coordinator(viewer: ActiveMember, session: DbSession) -> Member:
     """A coordinator or admin with two-factor authentication on; their countries loaded."""
+    if viewer.is_coordinator and viewer.totp_enabled_at is None:
+        raise TwoFactorSetupRequired()
     if not permissions.is_coordinator(viewer):
         raise PermissionDenied()
-    if viewer.totp_enabled_at is None:
-        raise TwoFactorSetupRequired()
     session.refresh(viewer, ["coordinator_countries"])
     return viewer
 

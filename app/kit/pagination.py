@@ -48,7 +48,8 @@ def paginate(
 
     The items are the first column's objects, or whole rows (as tuples) with ``rows=True``.
     """
-    page = max(1, page)
+    # Far past the last page there is nothing either; a huge offset would not bind.
+    page = min(max(1, page), MAX_PAGE_NUMBER)
     counted = statement.add_columns(func.count().over().label("total_rows"))
     found = session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
     if found:

@@ -15,11 +15,21 @@ def is_member(viewer: Member | None) -> bool:
 
 
 def is_coordinator(viewer: Member | None) -> bool:
-    return is_member(viewer) and viewer is not None and viewer.is_coordinator
+    """A coordinator (or admin) in good standing with two-factor authentication on.
+
+    The role gives nothing until the second factor is on: a coordinator who has not set
+    it up yet is treated as a member everywhere (pages, API, directory, e-mail addresses).
+    """
+    return (
+        is_member(viewer)
+        and viewer is not None
+        and viewer.is_coordinator
+        and viewer.totp_enabled_at is not None
+    )
 
 
 def is_admin(viewer: Member | None) -> bool:
-    return is_member(viewer) and viewer is not None and viewer.is_admin
+    return is_coordinator(viewer) and viewer is not None and viewer.is_admin
 
 
 def coordinated_countries(viewer: Member | None) -> frozenset[str] | None:

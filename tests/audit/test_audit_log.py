@@ -197,3 +197,13 @@ def test_members_cannot_read_the_audit_log(client: PortalClient, db_session: Ses
     db_session.commit()
 
     assert client.get("/coordinate/audit").status_code == 403
+
+
+def test_the_last_possible_date_as_upper_bound_is_not_a_server_error(
+    client: PortalClient, db_session: Session
+) -> None:
+    client.sign_in_as(db_session, coordinator(network=True))
+
+    response = client.get("/coordinate/audit?date_to=9999-12-31")
+
+    assert response.status_code == 200

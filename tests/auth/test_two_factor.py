@@ -341,3 +341,38 @@ def test_an_admin_signs_in_with_password_and_code(
     assert first.headers["location"] == "/sign-in/two-factor"
     assert second.headers["location"] == "/"
     assert "Chief Admin" in client.get("/").text
+
+
+# A coordinator who has not turned two-factor authentication on yet
+
+
+def test_a_coordinator_without_two_factor_cannot_use_the_coordinator_api(
+    client: PortalClient, db_session: Session
+) -> None:
+    without = coordinator(["PT"], totp_secret=None, totp_enabled_at=None)
+    client.sign_in_as(db_session, without)
+
+    listed = client.get("/api/v1/applications")
+    decided = client.post("/api/v1/applications/1/decision", json={"decision": "approve"})
+
+    assert listed.status_code == 403
+    assert decided.status_code == 403
+
+
+def test_a_coordinator_without_two_factor_sees_only_what_members_see(
+    client: PortalClient, db_session: Session
+) -> None:
+    hidden = member(
+        email="hidden@example.org",
+        country="PT",
+        profile_visibility={"country": "coordinators"},
+    )
+    without = coordinator(["PT"], totp_secret=None, totp_enabled_at=None)
+    client.sign_in_as(db_session, without)
+
+    profile = client.get(f"/directory/{hidden.id}").text
+    listed = client.get("/api/v1/members").text
+
+    assert "Portugal" not in profile
+    assert "hidden@example.org" not in profile
+    assert "hidden@example.org" not in listed

@@ -273,3 +273,22 @@ def test_the_api_is_documented_with_its_bearer_scheme(client: PortalClient) -> N
         assert operation["security"]
         assert "$ref" in str(operation["responses"]["200"])
     assert {"Me", "MemberOut", "MemberPage"} <= set(schema["components"]["schemas"])
+
+
+# Numbers beyond what the database stores
+
+
+TOO_LARGE = "99999999999999999999999"
+
+
+def test_an_id_or_page_too_large_to_exist_is_not_a_server_error(
+    client: PortalClient, db_session: Session
+) -> None:
+    headers = bearer(db_session, member())
+
+    missing = client.get(f"/api/v1/members/{TOO_LARGE}", headers=headers)
+    far_page = client.get(f"/api/v1/members?page={TOO_LARGE}", headers=headers)
+
+    assert missing.status_code == 404
+    assert far_page.status_code == 200
+    assert far_page.json()["items"] == []

@@ -597,3 +597,16 @@ def test_the_busiest_pages_need_few_queries(
 
     assert response.status_code == 200
     assert len(statements) <= most, statements
+
+
+def test_a_member_id_too_large_to_exist_is_404(client: PortalClient, db_session: Session) -> None:
+    client.sign_in_as(db_session, coordinator(network=True))
+    db_session.commit()
+
+    page = client.get("/coordinate/members/99999999999999999999999")
+    action = client.post_form(
+        "/coordinate/members/99999999999999999999999/suspend", {"suspend_reason": "Spam"}
+    )
+
+    assert page.status_code == 404
+    assert action.status_code == 404

@@ -185,3 +185,11 @@ def test_the_api_is_documented() -> None:
         "type",
         "website",
     }
+
+
+def test_an_organisation_id_too_large_to_exist_is_404(
+    client: PortalClient, db_session: Session
+) -> None:
+    response = client.get("/api/v1/organisations/99999999999999999999999")
+
+    assert response.status_code == 404
