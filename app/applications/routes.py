@@ -16,6 +16,7 @@ from app.applications.models import Application
 from app.auth.deps import Coordinator, DbSession, load_viewer
 from app.kit.errors import NotFound
 from app.kit.i18n import _, get_locale
+from app.kit.ids import parse_id
 from app.members import permissions, vocabulary
 from app.members.models import MEMBER_TYPES, Member
 from app.organisations.models import ORGANISATION_TYPE_LABELS, ORGANISATION_TYPES, Organisation
@@ -127,7 +128,7 @@ def apply(
         email=email,
         country=country.strip().upper(),
         # Anything but a listed id is "not in the list" (id 0 never exists).
-        organisation_id=(int(chosen) if chosen.isdigit() else 0) if chosen else None,
+        organisation_id=(parse_id(chosen) or 0) if chosen else None,
         organisation_name=organisation_name,
         organisation_type=organisation_type,
         organisation_website=organisation_website,

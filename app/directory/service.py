@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.directory import repository
 from app.kit.errors import NotFound
+from app.kit.ids import parse_id
 from app.kit.pagination import Page, paginate
 from app.members import permissions
 from app.members.models import MEMBER_TYPES, PROFILE_FIELDS, Member
@@ -45,8 +46,8 @@ class DirectoryQuery:
         organisation = None
         if isinstance(organisation_id, int):
             organisation = organisation_id
-        elif organisation_id and organisation_id.strip().isdigit():
-            organisation = int(organisation_id.strip())
+        elif organisation_id:
+            organisation = parse_id(organisation_id)
         return cls(
             text=" ".join((text or "").split())[:MAX_QUERY_LENGTH],
             country=country_code if country_code in COUNTRIES else None,

@@ -29,6 +29,7 @@ from app.auth.models import (
 from app.auth.passwords import verify_password
 from app.db import utcnow
 from app.kit.i18n import N_, _
+from app.kit.ids import parse_id
 from app.members.models import (
     PROFILE_FIELDS,
     VISIBILITY_LEVELS,
@@ -157,9 +158,9 @@ class ProfileForm:
     ) -> ProfileForm:
         ids: list[int] = []
         for value in [*organisations, add_organisation]:
-            value = value.strip()
-            if value.isdigit() and int(value) not in ids:
-                ids.append(int(value))
+            organisation_id = parse_id(value)
+            if organisation_id is not None and organisation_id not in ids:
+                ids.append(organisation_id)
         return cls(
             full_name=full_name.strip(),
             country=country.strip().upper(),

@@ -15,6 +15,7 @@ from app.auth.deps import Admin, Coordinator, DbSession, load_viewer
 from app.kit import pagination
 from app.kit.errors import NotFound, PermissionDenied
 from app.kit.i18n import _
+from app.kit.ids import parse_id
 from app.members import management, permissions, repository, vocabulary
 from app.members.models import MEMBER_TYPES, ROLES, STATUSES, Member
 from app.organisations import repository as organisations_repository
@@ -55,7 +56,7 @@ def member_list(
         country=country.strip().upper(),
         status=status if status in STATUSES else "",
         member_type=member_type if member_type in MEMBER_TYPES else "",
-        organisation_id=int(organisation) if organisation.isdigit() else None,
+        organisation_id=parse_id(organisation),
         role=role if role in ROLES else "",
     )
     results = repository.coordinated_members(
@@ -307,11 +308,8 @@ def invite_member(
     )
     chosen = None
     if organisation:
-        chosen = (
-            organisations_repository.get(session, int(organisation))
-            if organisation.isdigit()
-            else None
-        )
+        organisation_id = parse_id(organisation)
+        chosen = organisations_repository.get(session, organisation_id) if organisation_id else None
         if chosen is None:
             errors["organisation"] = _("Choose an organisation from the list.")
     if repository.get_by_email(session, email) is not None and "email" not in errors:

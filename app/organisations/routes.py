@@ -13,6 +13,7 @@ from app.auth.deps import Coordinator, DbSession, load_viewer
 from app.kit import pagination
 from app.kit.errors import NotFound, PermissionDenied
 from app.kit.i18n import _
+from app.kit.ids import parse_id
 from app.members import permissions, vocabulary
 from app.members.models import Member
 from app.organisations import repository, service
@@ -189,7 +190,8 @@ def merge_page(
 def _pick(session: Session, value: str, field: str, errors: dict[str, str]) -> Organisation | None:
     if not value:
         return None
-    found = repository.get(session, int(value)) if value.isdigit() else None
+    organisation_id = parse_id(value)
+    found = repository.get(session, organisation_id) if organisation_id else None
     if found is None:
         errors[field] = _("Choose an organisation from the list.")
     return found

@@ -516,3 +516,17 @@ def test_the_queue_and_the_detail_page_query_the_applications_twice_at_most(
         "/coordinate/applications": 1,  # one page of them, counted in the same query
         f"/coordinate/applications/{application.id}": 2,  # the application, its thread
     }
+
+
+def test_an_organisation_id_too_large_to_exist_is_a_message_at_the_field(
+    client: PortalClient,
+) -> None:
+    response = client.post_form(
+        "/apply",
+        form_data(organisation_id="99999999999999999999999", organisation_name=""),
+    )
+
+    assert response.status_code == 422
+    assert 'id="organisation_id-error"' in response.text
+    assert "Choose an organisation from the list." in response.text
+    assert "I run a helpline and would like to share what we learn." in response.text

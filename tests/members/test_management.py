@@ -610,3 +610,25 @@ def test_a_member_id_too_large_to_exist_is_404(client: PortalClient, db_session:
 
     assert page.status_code == 404
     assert action.status_code == 404
+
+
+def test_an_invitation_naming_an_organisation_id_too_large_keeps_the_input(
+    client: PortalClient, db_session: Session
+) -> None:
+    client.sign_in_as(db_session, coordinator(network=True))
+    db_session.commit()
+
+    response = client.post_form(
+        "/coordinate/invite",
+        {
+            "email": "invited.large@example.org",
+            "full_name": "Invited Large",
+            "country": "PT",
+            "member_type": "researcher",
+            "organisation": "99999999999999999999999",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "Choose an organisation from the list." in response.text
+    assert 'value="invited.large@example.org"' in response.text
