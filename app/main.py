@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -104,6 +105,17 @@ async def _portal_error(request: Request, exc: Exception) -> Response:
         if target is not None:
             return redirect(target)
     response = error_response(request, exc.status_code, _(exc.message))
+    field_errors = getattr(exc, "errors", None)
+    if request.url.path.startswith("/api/") and isinstance(field_errors, dict):
+        # The same shape as request validation errors: one entry per field.
+        body = json.loads(bytes(response.body))
+        body["errors"] = [
+            {"loc": ["body", name], "msg": message, "type": "value_error"}
+            for name, message in field_errors.items()
+        ]
+        response = JSONResponse(
+            body, status_code=exc.status_code, media_type="application/problem+json"
+        )
     if isinstance(exc, SignInRequired):
         response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
     return response

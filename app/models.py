@@ -20,23 +20,43 @@ from app.members.models import (
 )
 from app.organisations.models import Organisation
 from app.outbox.models import OutboxMessage
+from app.programmes.models import (
+    Attachment,
+    ImplementationReport,
+    Programme,
+    ProgrammeMaintainer,
+    ProgrammeTerm,
+    ProgrammeThreadEntry,
+    ProgrammeTranslation,
+    ProgrammeVersion,
+)
+from app.vocabularies.models import VocabularyTerm
 
 __all__ = [
     "AccountToken",
     "ApiToken",
     "Application",
     "ApplicationMessage",
+    "Attachment",
     "AuditEvent",
     "Base",
     "CoordinatorCountry",
+    "ImplementationReport",
     "Member",
     "MemberExpertise",
     "MemberLanguage",
     "OidcIdentity",
     "Organisation",
     "OutboxMessage",
+    "Programme",
+    "ProgrammeMaintainer",
+    "ProgrammeTerm",
+    "ProgrammeThreadEntry",
+    "ProgrammeTranslation",
+    "ProgrammeVersion",
     "RecoveryCode",
     "SignInAttempt",
     "UserSession",
+    "VocabularyTerm",
     "member_organisation",
 ]

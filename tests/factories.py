@@ -13,6 +13,7 @@ from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.members.models import CoordinatorCountry, Member
 from app.organisations.models import Organisation
+from app.programmes.models import Programme
 
 _session: Session | None = None
 DEFAULT_PASSWORD = "a long test password"
@@ -95,3 +96,49 @@ def coordinator(
 def admin(**overrides: Any) -> Member:
     """An admin (who coordinates the whole network) with two-factor authentication on."""
     return coordinator(network=True, role="admin", **overrides)
+
+
+def programme_content(**overrides: Any) -> dict[str, Any]:
+    """Valid content of a programme for parents in Germany and Portugal."""
+    values: dict[str, Any] = {
+        "title": "Safe Families",
+        "summary": "Evening sessions that help parents talk with their children about safety.",
+        "description": "## How it works\n\nSix weekly sessions in small groups.",
+        "content_language": "en",
+        "target_groups": ["parents"],
+        "target_subgroups": ["parents"],
+        "prevention_level": "primary",
+        "settings": ["community"],
+        "delivery": ["face_to_face"],
+        "abuse_addressed": "both",
+        "countries": ["DE", "PT"],
+        "languages": ["de", "pt"],
+        "age_min": 25,
+        "age_max": 60,
+        "manual_available": True,
+        "visibility": "public",
+    }
+    values.update(overrides)
+    return values
+
+
+def programme(
+    creator: Member | None = None,
+    *,
+    state: str = "published",
+    reviewer: Member | None = None,
+    **overrides: Any,
+) -> Programme:
+    """A programme made through the workflow: ``draft``, ``submitted`` or ``published``."""
+    from app.programmes import service as programmes_service
+
+    session = _current_session()
+    author = creator or member()
+    created = programmes_service.create(session, author, programme_content(**overrides))
+    if state in ("submitted", "published"):
+        programmes_service.submit(session, author, created)
+    if state == "published":
+        programmes_service.review(
+            session, reviewer or coordinator(network=True), created, "approve", ""
+        )
+    return created

@@ -1,0 +1,1 @@
+"""Prevention programmes: the catalogue, its review workflow, history and reports."""

@@ -1,0 +1,1 @@
+"""Curated vocabularies: the codes programmes are classified by, with their labels."""
