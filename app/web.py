@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -70,7 +71,15 @@ templates.env.filters.update(
     country_name=vocabulary.country_name,
     language_name=vocabulary.language_name,
     expertise_label=vocabulary.expertise_label,
+    markdown=lambda text: _render_markdown(text),
 )
+
+
+def _render_markdown(text: str | None) -> Markup:
+    """Markdown typed by members, as sanitised HTML (see app.programmes.markdown)."""
+    from app.programmes.markdown import render_markdown
+
+    return render_markdown(text or "")
 
 
 @cache

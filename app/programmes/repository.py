@@ -70,7 +70,7 @@ def listed_condition(viewer: Member | None):  # type: ignore[no-untyped-def]
     return condition
 
 
-def catalogue_statement(viewer: Member | None, query: CatalogueQuery) -> Select[tuple[Programme]]:
+def catalogue_statement(viewer: Member | None, query: CatalogueQuery) -> Select[Programme]:
     statement = select(Programme).where(listed_condition(viewer))
     if not query.include_archived:
         statement = statement.where(Programme.archived_at.is_(None))
