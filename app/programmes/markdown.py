@@ -47,7 +47,8 @@ ALLOWED_TAGS: Final = frozenset(
         "hr",
     }
 )
-ALLOWED_ATTRIBUTES: Final = {"a": {"href"}, "ol": {"start"}}
+# "*" is given explicitly: otherwise nh3 keeps its default "lang" and "title" on every tag.
+ALLOWED_ATTRIBUTES: Final = {"*": set[str](), "a": {"href"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})
 LINK_REL: Final = "nofollow noopener noreferrer"
 

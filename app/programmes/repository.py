@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.kit.pagination import Page, paginate
 from app.members import permissions as member_permissions
-from app.members.models import Member
+from app.members.models import CoordinatorCountry, Member
 from app.programmes.models import (
     ImplementationReport,
     Programme,
@@ -192,5 +192,24 @@ def reports(
             statement.order_by(
                 ImplementationReport.start_year.desc(), ImplementationReport.id.desc()
             )
+        )
+    )
+
+
+def reviewers_of(session: Session, countries: Sequence[str]) -> list[Member]:
+    """Coordinators in good standing who review a programme of ``countries``."""
+    national = select(CoordinatorCountry.member_id).where(
+        CoordinatorCountry.country.in_(sorted(countries))
+    )
+    return list(
+        session.scalars(
+            select(Member)
+            .where(
+                Member.role.in_(("coordinator", "admin")),
+                Member.status == "active",
+                Member.totp_enabled_at.is_not(None),
+                or_(Member.id.in_(national), Member.coordinates_network.is_(True)),
+            )
+            .order_by(Member.id)
         )
     )

@@ -22,7 +22,7 @@ from app.kit.errors import PortalError
 from app.kit.i18n import N_, _
 from app.members.models import Member
 from app.outbox import service as outbox
-from app.programmes import content
+from app.programmes import content, repository
 from app.programmes.models import (
     WORKING_STATES,
     Programme,
@@ -227,6 +227,23 @@ def submit(
     if not programme.is_published:
         programme.status = "submitted"
     _thread(session, programme, version, actor, "submit", comment)
+    countries = version.data.get("countries") or []
+    for reviewer in repository.reviewers_of(session, countries):
+        if reviewer.id == actor.id:
+            continue
+        outbox.enqueue(
+            session,
+            to=reviewer.email,
+            template="programme_submitted",
+            context={
+                "name": reviewer.full_name,
+                "title": version.data.get("title", programme.title),
+                "submitter": actor.full_name,
+                "is_edit": programme.is_published,
+                "link": f"{get_settings().base_url}/programmes/{programme.id}/review",
+            },
+            language_code=get_settings().default_language,
+        )
     session.flush()
     return version
 

@@ -209,3 +209,33 @@ def test_adaptation_cannot_form_a_cycle(db_session: Session) -> None:
             service.version_token(base),
         )
     assert "adapted_from_id" in refused.value.errors
+
+
+def test_submission_tells_the_coordinators_of_its_countries(db_session: Session) -> None:
+    portugal = factories.coordinator(["PT"])
+    network = factories.coordinator(network=True)
+    elsewhere = factories.coordinator(["FI"])
+    without_two_factor = factories.coordinator(["PT"], totp_enabled_at=None)
+    factories.programme(state="submitted", countries=["PT"], languages=["pt"])
+    recipients = set(db_session.scalars(select(OutboxMessage.recipient)))
+    assert {portugal.email, network.email} <= recipients
+    assert elsewhere.email not in recipients
+    assert without_two_factor.email not in recipients
+
+
+def test_compare_reads_like_a_person_wrote_it(db_session: Session) -> None:
+    before = factories.programme_content()
+    after = factories.programme_content(
+        summary="Evening sessions that help carers talk with their children about safety.",
+        countries=["DE"],
+        manual_available=False,
+    )
+    changes = {change.field: change for change in content.compare(db_session, before, after)}
+    assert set(changes) == {"summary", "countries", "manual_available"}
+    assert changes["countries"].before == "Germany, Portugal"
+    assert changes["countries"].after == "Germany"
+    assert (changes["manual_available"].before, changes["manual_available"].after) == ("Yes", "No")
+    words = changes["summary"].words
+    assert words is not None
+    assert ("removed", "parents") in words
+    assert ("added", "carers") in words
