@@ -32,11 +32,14 @@ from app.db import Base, TimestampMixin, utcnow
 # back to the maintainers; published: in the catalogue; rejected: refused, never published.
 PROGRAMME_STATUSES = ("draft", "submitted", "changes_requested", "published", "rejected")
 # The state of one version. A published version becomes superseded when the next one is
-# approved; a working version edited after publication is withdrawn when discarded.
+# approved; a version sent back for changes becomes revised when its maintainers save the
+# next version (so the review history keeps what the coordinator saw); a working version
+# edited after publication is withdrawn when discarded.
 VERSION_STATES = (
     "draft",
     "submitted",
     "changes_requested",
+    "revised",
     "published",
     "superseded",
     "rejected",

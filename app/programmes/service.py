@@ -158,7 +158,8 @@ def save(
     """Save an edit made from the version ``token`` names.
 
     A published programme gets a new working version, reviewed before it replaces the
-    published one; a draft or a version sent back is changed in place. A save based on
+    published one; so does a version sent back for changes (it is kept as reviewed). A
+    draft or a submitted version is changed in place. A save based on
     anything but the latest state is refused with what changed meanwhile.
     """
     base = editable_base(session, programme)
@@ -167,7 +168,7 @@ def save(
         raise StaleEdit(base, content.compare(session, values, base.data), version_token(base))
     if errors:
         raise InvalidContent(errors, values)
-    if base.state in WORKING_STATES:
+    if base.state in ("draft", "submitted"):
         # Conditional on the revision read above: of two saves at once, one wins.
         changed = session.execute(
             update(ProgrammeVersion)
@@ -186,6 +187,21 @@ def save(
         session.refresh(base)
         version = base
     else:
+        # From the published version, or from one sent back for changes, which is kept as
+        # the coordinator saw it.
+        if base.state == "changes_requested":
+            changed = session.execute(
+                update(ProgrammeVersion)
+                .where(ProgrammeVersion.id == base.id, ProgrammeVersion.revision == base.revision)
+                .values(state="revised", revision=base.revision + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                session.refresh(base)
+                raise StaleEdit(
+                    base, content.compare(session, values, base.data), version_token(base)
+                )
+            session.refresh(base)
         number = (
             session.scalar(
                 select(func.max(ProgrammeVersion.number)).where(

@@ -453,7 +453,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "state IN ('draft', 'submitted', 'changes_requested', 'published', 'superseded', 'rejected', 'withdrawn')",
+            "state IN ('draft', 'submitted', 'changes_requested', 'revised', 'published', 'superseded', 'rejected', 'withdrawn')",
             name=op.f("ck_programme_version_state_known"),
         ),
         sa.ForeignKeyConstraint(

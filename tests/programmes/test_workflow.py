@@ -124,7 +124,7 @@ def test_full_review_cycle_keeps_published_version_while_an_edit_is_reviewed(
     assert programme.title == "Safe Families 2"
     assert _terms(db_session, programme)["countries"] == ["DE"]
     states = [(version.number, version.state) for version in _versions(db_session, programme)]
-    assert states == [(1, "superseded"), (2, "published")]
+    assert states == [(1, "revised"), (2, "superseded"), (3, "published")]
     assert programme.published_version_id != first_published
 
     kinds = db_session.scalars(
