@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     mail_from: str = "Prevention network portal <no-reply@portal.invalid>"
     mail_dir: Path = VAR_DIR / "mail"
     upload_dir: Path = VAR_DIR / "uploads"
+    # Largest attachment accepted (bytes); bigger uploads are refused while being read.
+    max_upload_bytes: int = 20 * 1024 * 1024
 
     # How often the in-process worker sends queued e-mail (seconds; 0 turns it off, for
     # deployments that run `portal outbox work` separately).

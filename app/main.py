@@ -33,8 +33,12 @@ from app.health import routes as health_routes
 from app.kit import background
 from app.kit.csrf import SESSION_COOKIE, CSRFMiddleware
 from app.kit.errors import CSRFError, PortalError
-from app.kit.i18n import N_, _
-from app.kit.middleware import LocaleMiddleware, SecurityHeadersMiddleware
+from app.kit.i18n import N_, _, format_number
+from app.kit.middleware import (
+    BodySizeLimitMiddleware,
+    LocaleMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.members import account_routes as membership_routes
 from app.members import api as members_api
 from app.members import lifecycle, profile_routes
@@ -43,6 +47,12 @@ from app.organisations import api as organisations_api
 from app.organisations import routes as organisations_routes
 from app.outbox import service as outbox_service
 from app.pages import routes as pages_routes
+from app.programmes import api as programmes_api
+from app.programmes import edit_routes as programmes_edit_routes
+from app.programmes import report_routes as programmes_report_routes
+from app.programmes import routes as programmes_routes
+from app.vocabularies import api as vocabularies_api
+from app.vocabularies import routes as vocabularies_routes
 from app.web import redirect, render, wants_fragment
 
 logger = logging.getLogger("portal")
@@ -172,6 +182,22 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 500)
 
 
+# Room for the other fields of a form that carries the largest allowed file.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+async def _body_too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive)
+    limit = scope["app"].state.settings.max_upload_bytes
+    message = _(
+        "What you sent is larger than the limit of %(size)s MB. Please send a smaller file; "
+        "nothing was saved.",
+        size=format_number(limit / (1024 * 1024)),
+    )
+    response = error_response(request, 413, message)
+    await response(scope, receive, send)
+
+
 async def _csrf_failure(scope: Scope, receive: Receive, send: Send) -> None:
     request = Request(scope, receive)
     error = CSRFError()
@@ -199,9 +225,15 @@ ROUTERS = [
         directory_routes,
         audit_routes,
         organisations_routes,
+        vocabularies_routes,
+        programmes_edit_routes,
+        programmes_routes,
+        programmes_report_routes,
         applications_api,
         members_api,
         organisations_api,
+        vocabularies_api,
+        programmes_api,
     )
 ]
 
@@ -263,6 +295,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: the CSRF check needs the session, which needs nothing else.
     app.add_middleware(CSRFMiddleware, on_failure=_csrf_failure)
+    # Outside the CSRF check, which reads form bodies: nothing reads a body over the limit.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES,
+        on_too_large=_body_too_large,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

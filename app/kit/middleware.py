@@ -93,3 +93,53 @@ class LocaleMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` before they are read in full.
+
+    A declared Content-Length over the limit is refused before any byte is read; a body
+    sent without one (chunked) is refused as soon as the bytes received pass the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, on_too_large: ASGIApp) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.on_too_large = on_too_large
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Request(scope).headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self.on_too_large(scope, receive, send)
+            return
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if response_started:
+                raise
+            await self.on_too_large(scope, receive, send)

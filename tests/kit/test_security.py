@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.kit.middleware import BodySizeLimitMiddleware
 from app.main import create_app
 from tests.conftest import TEST_SECRET_KEY, PortalClient
 from tests.factories import DEFAULT_PASSWORD, member
@@ -169,3 +172,56 @@ def test_sign_in_as_opens_a_server_side_session(client: PortalClient, db_session
     client.sign_in_as(db_session, someone)
 
     assert "Server Side" in client.get("/").text
+
+
+def _small_limit_client(database_url: str) -> TestClient:
+    settings = Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        environment="development",
+        run_background_jobs=False,
+        max_upload_bytes=1000,
+    )
+    return TestClient(create_app(settings))
+
+
+def test_a_body_declared_over_the_limit_is_refused_with_a_page(database_url: str) -> None:
+    with _small_limit_client(database_url) as client:
+        declared = client.post(
+            "/sign-in",
+            content=b"x" * (2 * 1024 * 1024),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        api = client.post("/api/v1/applications", content=b"{" * (2 * 1024 * 1024))
+
+    assert declared.status_code == 413
+    assert "larger than the limit of" in declared.text
+    assert api.status_code == 413
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_a_streamed_body_is_refused_on_the_chunk_that_passes_the_limit() -> None:
+    chunks_read = 0
+    refused: list[int] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        raise AssertionError("the whole body was read")
+
+    async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
+        refused.append(chunks_read)
+
+    async def receive() -> Message:
+        nonlocal chunks_read
+        chunks_read += 1
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": chunks_read < 1000}
+
+    async def send(message: Message) -> None:
+        pass
+
+    middleware = BodySizeLimitMiddleware(inner, max_bytes=10_000, on_too_large=too_large)
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    asyncio.run(middleware(scope, receive, send))
+
+    assert refused == [11]
