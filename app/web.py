@@ -72,6 +72,7 @@ templates.env.filters.update(
     language_name=vocabulary.language_name,
     expertise_label=vocabulary.expertise_label,
     markdown=lambda text: _render_markdown(text),
+    plain_text=lambda text, limit=None: _plain_text(text, limit),
 )
 
 
@@ -80,6 +81,13 @@ def _render_markdown(text: str | None) -> Markup:
     from app.programmes.markdown import render_markdown
 
     return render_markdown(text or "")
+
+
+def _plain_text(text: str | None, limit: int | None) -> str:
+    """Markdown as plain words, cut at ``limit`` characters (for snippets)."""
+    from app.programmes.markdown import plain_text
+
+    return plain_text(text or "", limit)
 
 
 @cache
