@@ -11,6 +11,14 @@ from app.auth.models import (
     UserSession,
 )
 from app.db import Base
+from app.evidence.models import (
+    Evaluation,
+    EvaluationVersion,
+    Outcome,
+    ProgrammeRating,
+    RegistryRating,
+    evaluation_programme,
+)
 from app.members.models import (
     CoordinatorCountry,
     Member,
@@ -41,6 +49,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CoordinatorCountry",
+    "Evaluation",
+    "EvaluationVersion",
     "ImplementationReport",
     "Member",
     "MemberExpertise",
@@ -48,15 +58,19 @@ __all__ = [
     "OidcIdentity",
     "Organisation",
     "OutboxMessage",
+    "Outcome",
     "Programme",
     "ProgrammeMaintainer",
+    "ProgrammeRating",
     "ProgrammeTerm",
     "ProgrammeThreadEntry",
     "ProgrammeTranslation",
     "ProgrammeVersion",
     "RecoveryCode",
+    "RegistryRating",
     "SignInAttempt",
     "UserSession",
     "VocabularyTerm",
+    "evaluation_programme",
     "member_organisation",
 ]

@@ -127,6 +127,8 @@ class Programme(TimestampMixin, Base):
         ForeignKey("member.id", ondelete="SET NULL"), index=True
     )
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The current evidence rating (app.evidence), kept here so lists sort and filter by it.
+    rating_level: Mapped[str] = mapped_column(String(20), default="not_rated", index=True)
 
     terms: Mapped[list[ProgrammeTerm]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ProgrammeTerm.position"

@@ -1,0 +1,1 @@
+"""Evidence: evaluations of programmes, their outcomes, ratings and pooled effects."""
