@@ -229,7 +229,7 @@ class RegistryRating(TimestampMixin, Base):
     programme_id: Mapped[int] = mapped_column(
         ForeignKey("programme.id", ondelete="CASCADE"), index=True
     )
-    registry: Mapped[str] = mapped_column(String(200))
+    registry_name: Mapped[str] = mapped_column(String(200))
     label: Mapped[str] = mapped_column(String(200))
     year: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str | None] = mapped_column(String(500))

@@ -268,7 +268,7 @@ def upgrade() -> None:
         "registry_rating",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("programme_id", sa.Integer(), nullable=False),
-        sa.Column("registry", sa.String(length=200), nullable=False),
+        sa.Column("registry_name", sa.String(length=200), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.Column("url", sa.String(length=500), nullable=True),
