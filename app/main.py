@@ -65,6 +65,7 @@ HTTP_TITLES = {
     405: N_("This action is not allowed here"),
     413: N_("The upload is too large"),
     422: N_("Some of the input is not valid"),
+    428: N_("Send the revision you edited"),
     429: N_("Too many requests"),
     500: N_("Something went wrong on our side"),
     503: N_("The portal is temporarily unavailable"),

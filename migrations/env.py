@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.db import build_engine
+from app.db import UTCDateTime, build_engine
 from app.models import Base
 
 config = context.config
@@ -24,7 +25,15 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
+        render_item=_render_item,
     )
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Generated migrations spell the portal's timestamp type as a plain DateTime."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_offline() -> None:
