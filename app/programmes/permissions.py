@@ -84,6 +84,16 @@ def can_see_report(viewer: Member | None, report: ImplementationReport) -> bool:
     return report.visibility == "public" or member_permissions.is_member(viewer)
 
 
+def can_edit_report(viewer: Member | None, report: ImplementationReport) -> bool:
+    """Only its author, in good standing, edits a report (coordinators may remove it)."""
+    return (
+        member_permissions.is_member(viewer)
+        and viewer is not None
+        and report.author_id is not None
+        and report.author_id == viewer.id
+    )
+
+
 def can_manage_report(
     viewer: Member | None, report: ImplementationReport, countries: Collection[str]
 ) -> bool:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from app.kit.errors import PortalError
 from app.kit.i18n import N_, _, format_number
-from app.members import permissions as member_permissions
 from app.members.models import Member
 from app.organisations.models import Organisation
 from app.programmes import permissions, repository
@@ -92,14 +91,7 @@ class ReportView:
         return permissions.can_manage_report(ctx.viewer, self.report, ctx.countries)
 
 
-def can_edit_report(viewer: Member | None, report: ImplementationReport) -> bool:
-    """Only its author, in good standing, edits a report (coordinators may remove it)."""
-    return (
-        member_permissions.is_member(viewer)
-        and viewer is not None
-        and report.author_id is not None
-        and report.author_id == viewer.id
-    )
+can_edit_report = permissions.can_edit_report
 
 
 def author_label(full_name: str | None, status: str | None) -> str:
