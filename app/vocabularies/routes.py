@@ -138,21 +138,25 @@ def vocabulary_page(request: Request, session: DbSession, viewer: Curator, name:
     return _vocabulary_page(request, session, name)
 
 
-def _sent_term(
-    code: Annotated[str, Form()] = "",
+def _sent_labels(
     label_en: Annotated[str, Form()] = "",
     label_de: Annotated[str, Form()] = "",
     label_fr: Annotated[str, Form()] = "",
+) -> dict[str, str]:
+    """The label fields as they were sent."""
+    return {"label_en": label_en, "label_de": label_de, "label_fr": label_fr}
+
+
+SentLabels = Annotated[dict[str, str], Depends(_sent_labels)]
+
+
+def _sent_term(
+    labels: SentLabels,
+    code: Annotated[str, Form()] = "",
     parent_code: Annotated[str, Form()] = "",
 ) -> dict[str, str]:
-    """The term form as it was sent, to validate and to show again."""
-    return {
-        "code": code,
-        "label_en": label_en,
-        "label_de": label_de,
-        "label_fr": label_fr,
-        "parent_code": parent_code,
-    }
+    """The add-term form as it was sent, to validate and to show again."""
+    return {"code": code, "parent_code": parent_code, **labels}
 
 
 SentTerm = Annotated[dict[str, str], Depends(_sent_term)]
@@ -226,7 +230,7 @@ def relabel_term(
     viewer: Curator,
     name: str,
     code: str,
-    values: SentTerm,
+    values: SentLabels,
 ) -> Response:
     """Save a term's labels; every record that uses the code shows them at once."""
     service.require_vocabulary(name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.config import SUPPORTED_LANGUAGES
 
 
 class VocabularyOut(BaseModel):
@@ -44,3 +46,41 @@ class VocabularyDetail(BaseModel):
     label: str
     multiple: bool
     terms: list[TermOut]
+
+
+def _known_languages(labels: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(labels) - set(SUPPORTED_LANGUAGES))
+    if unknown:
+        raise ValueError(
+            f"unknown language {', '.join(unknown)}; use {', '.join(SUPPORTED_LANGUAGES)}"
+        )
+    return labels
+
+
+class TermCreate(BaseModel):
+    """A new term: its code never changes afterwards."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        description="Lower-case letters, digits and underscores; ISO 3166-1 alpha-2 for "
+        "countries, ISO 639-1 for languages"
+    )
+    labels: dict[str, str] = Field(
+        description="A label in every UI language, keyed by language code (en, de, fr)"
+    )
+    parent_code: str | None = Field(
+        default=None, description="Target subgroups only: the code of their target group"
+    )
+
+    _labels = field_validator("labels")(_known_languages)
+
+
+class TermRelabel(BaseModel):
+    """New labels for a term; languages left out keep the label they have."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: dict[str, str] = Field(description="Labels keyed by language code (en, de, fr)")
+
+    _labels = field_validator("labels")(_known_languages)
