@@ -197,7 +197,8 @@ class ProgrammeRating(Base):
         CheckConstraint(f"level IN ({_in(RATING_LEVELS)})", name="level_known"),
         CheckConstraint(f"computed_level IN ({_in(RATING_LEVELS)})", name="computed_level_known"),
         CheckConstraint(
-            "NOT overridden OR (override_justification IS NOT NULL AND override_justification <> '')",
+            "NOT overridden OR "
+            "(override_justification IS NOT NULL AND override_justification <> '')",
             name="override_justified",
         ),
         Index("ix_programme_rating_programme", "programme_id", "id"),
