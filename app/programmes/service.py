@@ -329,6 +329,10 @@ def _publish(
         programme.published_at = now
     programme.content_updated_at = now
     _mirror(session, programme, version.data)
+    # Whether a manual exists is part of the rating rules.
+    from app.evidence import ratings
+
+    ratings.recompute(session, programme.id)
 
 
 def withdraw(session: Session, actor: Member, programme: Programme) -> None:
