@@ -456,8 +456,11 @@ def _clean_outcome(entry: Mapping[str, Any], index: int, errors: dict[str, str])
     for name in ("n_treatment", "n_control", "events_t", "events_c"):
         outcome[name] = _int(entry.get(name), name, local)
     for name in ("n_treatment", "n_control", "events_t", "events_c"):
-        if outcome[name] is not None and outcome[name] < 0 and name not in local:
-            local[name] = _("This cannot be negative.")
+        if outcome[name] is not None and name not in local:
+            if outcome[name] < 0:
+                local[name] = _("This cannot be negative.")
+            elif outcome[name] > SAMPLE_MAX:
+                local[name] = _("Enter a number of at most %(max)s.", max=SAMPLE_MAX)
     outcome["computation"] = None
     if (
         "measure" not in local

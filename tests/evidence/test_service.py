@@ -218,3 +218,10 @@ def test_ratings_older_than_three_years_are_due_for_review(db_session: Session) 
         db_session, factories.coordinator(network=True), programme.id, today=date(2026, 3, 2)
     )
     assert confirmed not in ratings.due_for_review(db_session, today=date(2026, 3, 2))
+
+
+def test_group_sizes_beyond_any_study_are_refused_at_the_field(db_session: Session) -> None:
+    programme = factories.programme()
+    outcome = evaluation_content(programme)["outcomes"][0] | {"n_treatment": "999999999999"}
+    _, errors = content.validate(db_session, evaluation_content(programme, outcomes=[outcome]))
+    assert "outcomes.0.n_treatment" in errors
