@@ -63,6 +63,10 @@ def demo_data(
         f"Demo data: {report.organisations_added} organisations and "
         f"{report.members_added} members added."
     )
+    typer.echo(
+        f"Demo programmes: {report.programmes_added} programmes and "
+        f"{report.reports_added} implementation reports added."
+    )
 
 
 @users_cli.command("create")

@@ -59,7 +59,7 @@ DESC_FAVOURS_LEFT = N_("Effects left of the line favour the programme.")
 DESC_FAVOURS_RIGHT = N_("Effects right of the line favour the programme.")
 POOLED_SUMMARY = N_(
     "Pooled estimate %(estimate)s (95%% CI %(low)s to %(high)s), %(count)s studies; "
-    "τ² = %(tau2)s, I² = %(i2)s, p = %(p)s."
+    "τ² = %(tau2)s, I² = %(i2)s, p %(p)s."
 )
 
 # Geometry, in SVG user units (= CSS pixels at width 760).
@@ -97,7 +97,8 @@ def _fmt_percent(fraction: float) -> str:
 
 
 def _fmt_p(p: float) -> str:
-    return "< " + _fmt_tick(0.001) if p < 0.001 else format_value(p, 3)
+    """The p-value with its relation sign: "< 0.001" or "= 0.042"."""
+    return "< " + _fmt_tick(0.001) if p < 0.001 else "= " + format_value(p, 3)
 
 
 def _e(text: object) -> str:

