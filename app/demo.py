@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.evidence import demo as evidence_demo
 from app.members import repository as members_repository
 from app.members import service as members_service
 from app.organisations import service as organisations_service
+from app.programmes import demo as programmes_demo
 
 # (name, country, type, website)
 DEMO_ORGANISATIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -74,6 +76,8 @@ DEMO_PEOPLE: tuple[tuple[str, str, str, str, str, int], ...] = (
 class DemoReport:
     organisations_added: int
     members_added: int
+    programmes_added: int = 0
+    reports_added: int = 0
 
 
 def load_demo_data(session: Session) -> DemoReport:
@@ -109,4 +113,11 @@ def load_demo_data(session: Session) -> DemoReport:
             is_demo=True,
         )
         members_added += 1
-    return DemoReport(organisations_added=organisations_added, members_added=members_added)
+    programmes = programmes_demo.add_demo_programmes(session, organisations)
+    evidence_demo.add_demo_evidence(session)  # after the programmes it evaluates
+    return DemoReport(
+        organisations_added=organisations_added,
+        members_added=members_added,
+        programmes_added=programmes.programmes_added,
+        reports_added=programmes.reports_added,
+    )

@@ -73,7 +73,15 @@ templates.env.filters.update(
     expertise_label=vocabulary.expertise_label,
     markdown=lambda text: _render_markdown(text),
     plain_text=lambda text, limit=None: _plain_text(text, limit),
+    cite_text=lambda evaluation: _cite_text(evaluation),
 )
+
+
+def _cite_text(evaluation: Any) -> str:
+    """An evaluation's reference in the portal's citation style (app.evidence.citations)."""
+    from app.evidence.citations import cite_text
+
+    return cite_text(evaluation)
 
 
 def _render_markdown(text: str | None) -> Markup:

@@ -844,14 +844,14 @@ KINDS: dict[str, _Kind] = {
 }
 
 _EVALUATIONS = (
-    "## Evaluation\n\nA pre/post evaluation with {people} participants is under way with a "
-    "university partner; first results are expected next year.",
-    "## Evaluation\n\nThe programme has not been formally evaluated yet. The team would welcome "
-    "a research partner and shares its anonymous monitoring data.",
-    "## Evaluation\n\nA qualitative study interviewed participants and staff. They valued the "
-    "clear structure and the respectful tone; some asked for more follow-up after the end.",
-    "## Evaluation\n\nMonitoring since {start_year} shows steady demand. An external process "
-    "evaluation recommended more outreach to rural areas, which the team has started.",
+    "## Monitoring\n\nThe team records reach and participants' feedback with a university "
+    "partner; about {people} people took part in the last year.",
+    "## Monitoring\n\nThe team shares its anonymous monitoring data with researchers of the "
+    "network and welcomes partners for further evaluation.",
+    "## Feedback\n\nParticipants and staff value the clear structure and the respectful tone; "
+    "some asked for more follow-up after the end.",
+    "## Monitoring\n\nMonitoring since {start_year} shows steady demand. An external process "
+    "review recommended more outreach to rural areas, which the team has started.",
 )
 
 _ADAPTATION = (
