@@ -29,6 +29,10 @@ from app.auth.deps import MembershipLapsed, SignInRequired, TwoFactorSetupRequir
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import build_engine, make_session_factory
 from app.directory import routes as directory_routes
+from app.evidence import api as evidence_api
+from app.evidence import export_routes as evidence_export_routes
+from app.evidence import rating_routes as evidence_rating_routes
+from app.evidence import routes as evidence_routes
 from app.health import routes as health_routes
 from app.kit import background
 from app.kit.csrf import SESSION_COOKIE, CSRFMiddleware
@@ -121,7 +125,7 @@ async def _portal_error(request: Request, exc: Exception) -> Response:
         # The same shape as request validation errors: one entry per field.
         body = json.loads(bytes(response.body))
         body["errors"] = [
-            {"loc": ["body", name], "msg": message, "type": "value_error"}
+            {"loc": ["body", *_error_location(name)], "msg": message, "type": "value_error"}
             for name, message in field_errors.items()
         ]
         response = JSONResponse(
@@ -130,6 +134,11 @@ async def _portal_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SignInRequired):
         response.headers["WWW-Authenticate"] = 'Bearer realm="portal"'
     return response
+
+
+def _error_location(name: str) -> list[str | int]:
+    """A field's place in the body: ``outcomes.0.ci_low`` -> ``["outcomes", 0, "ci_low"]``."""
+    return [int(part) if part.isdigit() else part for part in name.split(".")]
 
 
 def _redirect_for(request: Request, exc: PortalError) -> str | None:
@@ -230,11 +239,15 @@ ROUTERS = [
         programmes_edit_routes,
         programmes_routes,
         programmes_report_routes,
+        evidence_export_routes,
+        evidence_rating_routes,
+        evidence_routes,
         applications_api,
         members_api,
         organisations_api,
         vocabularies_api,
         programmes_api,
+        evidence_api,
     )
 ]
 
