@@ -305,7 +305,7 @@ class HistoryEntry:
     is_published: bool
     submitter: str | None
     reviewer: str | None
-    # The published version this one is compared with (None: the first one).
+    # The version listed before this one, which it is compared with (None: the first one).
     compared_with: ProgrammeVersion | None
     changes: list[content.FieldChange]
 
@@ -385,8 +385,9 @@ def _history(
                 changes=changes,
             )
         )
-        if is_published:
-            previous_published = version
+        # Each version is compared with the one listed before it: for editors that includes
+        # versions sent back or never published, so every step of a review shows.
+        previous_published = version
     entries.reverse()
     return entries
 
