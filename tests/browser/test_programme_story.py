@@ -82,7 +82,9 @@ def test_a_programme_from_draft_to_catalogue_with_report_and_history(
     page.get_by_label("Summary in plain language").fill(
         "Evening sessions that help parents talk with their children about body safety."
     )
-    page.get_by_role("textbox", name="Description (optional)").fill("## How it works\n\nSix weekly sessions.")
+    page.get_by_role("textbox", name="Description (optional)").fill(
+        "## How it works\n\nSix weekly sessions."
+    )
     page.get_by_role("checkbox", name="Parents and carers", exact=True).check()
     page.get_by_role("checkbox", name="Germany", exact=True).check()
     page.get_by_role("checkbox", name="Portugal", exact=True).check()
