@@ -49,11 +49,18 @@ from app.evidence.schemas import (
     VersionSummary,
     WorkingVersionOut,
 )
+from app.kit.api import (
+    NothingToChange,
+    Responses,
+    bearer_scheme,
+    problem_response,
+    sent_token,
+    split_codes,
+)
 from app.kit.errors import PermissionDenied
 from app.kit.i18n import _
 from app.members.models import Member
 from app.programmes import deps as programme_deps
-from app.programmes.api import NothingToChange, PreconditionRequired, bearer_scheme
 from app.programmes.models import Programme
 from app.programmes.schemas import ID_MAX
 from app.vocabularies import service as vocabularies
@@ -74,29 +81,21 @@ CODE_FILTERS: dict[str, tuple[str, ...] | None] = {
 }
 
 
-def _problem(description: str, model: type[Any] = Problem) -> dict[str, Any]:
-    return {
-        "description": description,
-        "model": model,
-        "content": {
-            "application/problem+json": {
-                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
-            }
-        },
-    }
-
-
-Responses = dict[int | str, dict[str, Any]]
-
-UNAUTHENTICATED: Responses = {401: _problem("No valid token or session")}
+UNAUTHENTICATED: Responses = {401: problem_response("No valid token or session", Problem)}
 FORBIDDEN: Responses = {
-    403: _problem("Membership lapsed, the token's scope is too narrow, or not allowed")
+    403: problem_response(
+        "Membership lapsed, the token's scope is too narrow, or not allowed", Problem
+    )
 }
-NOT_FOUND: Responses = {404: _problem("No such evaluation, or not visible to the caller")}
+NOT_FOUND: Responses = {
+    404: problem_response("No such evaluation, or not visible to the caller", Problem)
+}
 INVALID: Responses = {
-    422: _problem("Invalid input: one entry per field under `errors`", ValidationProblem)
+    422: problem_response("Invalid input: one entry per field under `errors`", ValidationProblem)
 }
-WRONG_STATE: Responses = {409: _problem("The step is not possible in the evaluation's state")}
+WRONG_STATE: Responses = {
+    409: problem_response("The step is not possible in the evaluation's state", Problem)
+}
 ETAG_HEADER = {
     "ETag": {
         "description": "The revision to send as If-Match with PATCH (only for those who may edit)",
@@ -257,12 +256,6 @@ def _detail(session: Session, ctx: EvaluationContext, response: Response) -> Eva
 # --- the list ----------------------------------------------------------------------------
 
 
-def _split_codes(values: Sequence[str] | None) -> list[str]:
-    """Repeated parameters and comma-separated lists alike: ``?a=x&a=y`` or ``?a=x,y``."""
-    codes = [part.strip() for value in values or [] for part in value.split(",")]
-    return list(dict.fromkeys(code for code in codes if code))
-
-
 def _code_filters(
     session: Session, given: Mapping[str, Sequence[str] | None]
 ) -> dict[str, list[str]]:
@@ -270,7 +263,7 @@ def _code_filters(
     filters: dict[str, list[str]] = {}
     errors: list[dict[str, Any]] = []
     for name, allowed in CODE_FILTERS.items():
-        codes = _split_codes(given.get(name))
+        codes = split_codes(given.get(name))
         if not codes:
             continue
         if allowed is None:
@@ -429,22 +422,6 @@ def create_evaluation(
     return _detail(session, deps.load_context(session, member, evaluation.id), response)
 
 
-def _sent_token(if_match: str | None, body_revision: str | None) -> str:
-    """The revision the caller edited: the If-Match header (an ETag) or the body's field."""
-    if if_match:
-        value = if_match.split(",")[0].strip().removeprefix("W/").strip().strip('"')
-        if value and value != "*":
-            return value
-    if body_revision and body_revision.strip():
-        return body_revision.strip()
-    raise PreconditionRequired(
-        _(
-            "Send the revision you read with GET, as the If-Match header or the revision "
-            "field, so that nobody's edit is overwritten."
-        )
-    )
-
-
 def _stale_response(
     session: Session, raw: Mapping[str, Any], stale: service.StaleEdit
 ) -> JSONResponse:
@@ -478,12 +455,12 @@ def _stale_response(
         **UNAUTHENTICATED,
         **FORBIDDEN,
         **NOT_FOUND,
-        409: _problem(
+        409: problem_response(
             "Someone saved in between (the current revision), or the step is not possible",
             StaleEvaluationProblem,
         ),
         **INVALID,
-        428: _problem("No revision sent (If-Match header or revision field)"),
+        428: problem_response("No revision sent (If-Match header or revision field)", Problem),
     },
 )
 def update_evaluation(
@@ -509,7 +486,7 @@ def update_evaluation(
     ctx = deps.load_context(session, member, evaluation_id)
     if not ctx.can_edit:
         raise PermissionDenied()
-    token = _sent_token(if_match, body.revision)
+    token = sent_token(if_match, body.revision)
     raw = body.content()
     if not raw and not (body.publish and ctx.working is not None and ctx.working.state == "draft"):
         raise NothingToChange(_("Send at least one field to change, or publish a draft."))
@@ -610,7 +587,7 @@ def _rating_out(programme: Programme, evidence: views.ProgrammeEvidence) -> Rati
     summary="A programme's evidence",
     responses={
         **UNAUTHENTICATED,
-        404: _problem("No such programme, or not visible to the caller"),
+        404: problem_response("No such programme, or not visible to the caller", Problem),
         **INVALID,
     },
 )

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
@@ -21,8 +20,16 @@ from starlette.responses import JSONResponse, Response
 from app.applications.schemas import Problem
 from app.auth.api_deps import ApiCoordinator, Caller, api_member
 from app.auth.deps import DbSession
-from app.kit.errors import NotFound, PortalError
-from app.kit.i18n import N_, _
+from app.kit.api import (
+    NothingToChange,
+    Responses,
+    bearer_scheme,
+    problem_response,
+    sent_token,
+    split_codes,
+)
+from app.kit.errors import NotFound
+from app.kit.i18n import _
 from app.members import profile_service
 from app.members.models import Member
 from app.programmes import content, deps, repository, service
@@ -46,13 +53,6 @@ from app.programmes.schemas import (
 )
 from app.vocabularies import service as vocabularies
 
-# Documents the Bearer scheme in OpenAPI; the callers themselves are resolved by api_deps.
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    scheme_name="PersonalAccessToken",
-    description="A personal access token, created under My account → API tokens.",
-)
-
 router = APIRouter(prefix="/api/v1", tags=["programmes"], dependencies=[Depends(bearer_scheme)])
 
 WriteMember = Annotated[Member, Depends(api_member("write"))]
@@ -64,27 +64,17 @@ MAX_FILTER_CODES = 50
 PUBLISHED_STATES = ("published", "superseded")
 
 
-def _problem(description: str, model: type[Problem] = Problem) -> dict[str, Any]:
-    return {
-        "description": description,
-        "model": model,
-        "content": {
-            "application/problem+json": {
-                "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
-            }
-        },
-    }
-
-
-Responses = dict[int | str, dict[str, Any]]
-
-UNAUTHENTICATED: Responses = {401: _problem("No valid token or session")}
+UNAUTHENTICATED: Responses = {401: problem_response("No valid token or session", Problem)}
 FORBIDDEN: Responses = {
-    403: _problem("Membership lapsed, the token's scope is too narrow, or not allowed")
+    403: problem_response(
+        "Membership lapsed, the token's scope is too narrow, or not allowed", Problem
+    )
 }
-NOT_FOUND: Responses = {404: _problem("No such programme, or not visible to the caller")}
+NOT_FOUND: Responses = {
+    404: problem_response("No such programme, or not visible to the caller", Problem)
+}
 INVALID: Responses = {
-    422: _problem("Invalid input: one entry per field under `errors`", ValidationProblem)
+    422: problem_response("Invalid input: one entry per field under `errors`", ValidationProblem)
 }
 ETAG_HEADER = {
     "ETag": {
@@ -93,27 +83,11 @@ ETAG_HEADER = {
     }
 }
 WRONG_STATE: Responses = {
-    409: _problem("The workflow step is not possible in the programme's state")
+    409: problem_response("The workflow step is not possible in the programme's state", Problem)
 }
 
 
-class PreconditionRequired(PortalError):
-    status_code = 428
-    title = N_("Send the revision you edited")
-
-
-class NothingToChange(PortalError):
-    status_code = 422
-    title = N_("Nothing to change")
-
-
 # --- reading -----------------------------------------------------------------------------
-
-
-def _split_codes(values: Sequence[str] | None) -> list[str]:
-    """Repeated parameters and comma-separated lists alike: ``?a=x&a=y`` or ``?a=x,y``."""
-    codes = [part.strip() for value in values or [] for part in value.split(",")]
-    return list(dict.fromkeys(code for code in codes if code))
 
 
 def _catalogue_filters(
@@ -124,7 +98,7 @@ def _catalogue_filters(
     filters: dict[str, list[str]] = {}
     errors: list[dict[str, Any]] = []
     for name in repository.FILTER_FIELDS:
-        codes = _split_codes(given.get(name))
+        codes = split_codes(given.get(name))
         if not codes:
             continue
         if name == "countries":
@@ -385,23 +359,6 @@ def create_programme(
     return _detail(session, deps.load_context(session, member, programme.id), response)
 
 
-def _sent_token(if_match: str | None, body_revision: str | None) -> str:
-    """The revision the caller edited: the If-Match header (an ETag) or the body's field."""
-    if if_match:
-        value = if_match.split(",")[0].strip()
-        value = value.removeprefix("W/").strip().strip('"')
-        if value and value != "*":
-            return value
-    if body_revision and body_revision.strip():
-        return body_revision.strip()
-    raise PreconditionRequired(
-        _(
-            "Send the revision you read with GET, as the If-Match header or the revision "
-            "field, so that nobody's edit is overwritten."
-        )
-    )
-
-
 def _stale_response(
     session: Session, programme: Programme, raw: Mapping[str, Any], stale: service.StaleEdit
 ) -> JSONResponse:
@@ -447,7 +404,7 @@ def _stale_response(
             "model": StaleProblem,
         },
         **INVALID,
-        428: _problem("No revision sent (If-Match header or revision field)"),
+        428: problem_response("No revision sent (If-Match header or revision field)", Problem),
     },
 )
 def update_programme(
@@ -469,7 +426,7 @@ def update_programme(
     an older revision is refused with 409 and the fields that differ.
     """
     ctx = deps.require_edit(deps.load_context(session, member, programme_id))
-    token = _sent_token(if_match, body.revision)
+    token = sent_token(if_match, body.revision)
     raw = body.content()
     if not raw:
         raise NothingToChange(_("Send at least one field to change."))
