@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -62,7 +63,7 @@ class World:
 def world(db_session: Session) -> World:
     maintainer = member(email="maintainer@example.org", country="PT", member_type="researcher")
     reviewer = coordinator(["PT"], email="pt.coordinator@example.org")
-    content = {"countries": ["PT"], "languages": ["pt"]}
+    content: dict[str, Any] = {"countries": ["PT"], "languages": ["pt"]}
     public = programme(maintainer, reviewer=reviewer, title="Public", **content)
     members_only = programme(
         maintainer, reviewer=reviewer, title="Members only", visibility="members", **content

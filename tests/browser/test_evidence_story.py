@@ -12,8 +12,8 @@ import subprocess
 import sys
 import uuid
 
-import bibtexparser
 import pytest
+from bibtexparser.entrypoint import parse_string
 from playwright.sync_api import Page, expect
 
 from app.config import PROJECT_ROOT
@@ -129,7 +129,7 @@ def test_two_evaluations_rate_a_programme_and_pool_its_effects(
     exported = page.request.get(f"{live_server}/programmes/{programme_id}/evidence.bib")
     assert exported.ok
     assert exported.headers["content-type"].startswith("application/x-bibtex")
-    library = bibtexparser.parse_string(exported.text())
+    library = parse_string(exported.text())
     assert not library.failed_blocks
     # Titles are wrapped in an extra pair of braces, which keeps their capitals in BibTeX.
     titles = {entry.fields_dict["title"].value.strip("{}") for entry in library.entries}

@@ -18,7 +18,6 @@ from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfWriter
 
 from tests.browser.conftest import (
-    Mailbox,
     axe_violations,
     mail_text,
     portal_cli,
@@ -26,6 +25,7 @@ from tests.browser.conftest import (
     wait_until_settled,
 )
 from tests.browser.test_applications import _make_coordinator, _sign_in_coordinator
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 
