@@ -75,6 +75,24 @@ templates.env.filters.update(
     plain_text=lambda text, limit=None: _plain_text(text, limit),
     cite_text=lambda evaluation: _cite_text(evaluation),
 )
+templates.env.globals.update(
+    rating_label=lambda level: _rating_label(level),
+    rating_badge=lambda level: _rating_badge(level),
+)
+
+
+def _rating_label(level: str) -> str:
+    """The label of an evidence rating level in the reader's language."""
+    from app.evidence.rating import LEVEL_LABELS
+
+    return i18n.gettext(LEVEL_LABELS[level]) if level in LEVEL_LABELS else level
+
+
+def _rating_badge(level: str) -> str:
+    """The badge class of an evidence rating level."""
+    from app.evidence.views import LEVEL_BADGES
+
+    return LEVEL_BADGES.get(level, "badge--neutral")
 
 
 def _cite_text(evaluation: Any) -> str:

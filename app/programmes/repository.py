@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.kit.pagination import Page, paginate
@@ -31,7 +31,7 @@ FILTER_FIELDS = (
     "abuse_addressed",
     "target_subgroups",
 )
-SORTS = ("newest", "title", "updated")
+SORTS = ("newest", "title", "updated", "evidence")
 
 
 @dataclass
@@ -98,7 +98,16 @@ def catalogue_statement(viewer: Member | None, query: CatalogueQuery) -> Select[
                 ),
             )
         )
-    if query.sort == "title":
+    if query.sort == "evidence":
+        from app.evidence.rating import LEVEL_ORDER
+
+        strength = case(
+            {level: position for position, level in enumerate(LEVEL_ORDER)},
+            value=Programme.rating_level,
+            else_=len(LEVEL_ORDER),
+        )
+        statement = statement.order_by(strength, Programme.published_at.desc(), Programme.id.desc())
+    elif query.sort == "title":
         statement = statement.order_by(func.lower(Programme.title), Programme.id)
     elif query.sort == "updated":
         statement = statement.order_by(Programme.content_updated_at.desc(), Programme.id.desc())

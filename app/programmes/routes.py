@@ -48,6 +48,7 @@ SORT_LABELS = {
     "newest": N_("Newest first"),
     "title": N_("Title (A to Z)"),
     "updated": N_("Recently updated"),
+    "evidence": N_("Strongest evidence first"),
 }
 STATUS_LABELS = {
     "draft": N_("Draft: not submitted yet"),

@@ -289,3 +289,21 @@ def test_a_page_of_the_catalogue_costs_four_queries(
     assert len(titles(response.text)) == 20
     # Sign-in, the page with its total, the terms of its programmes, the vocabularies.
     assert len(statements) <= 4, "\n\n".join(statements)
+
+
+def test_strongest_evidence_first_and_the_rating_on_each_card(
+    client: PortalClient, db_session: Session
+) -> None:
+    weak = factories.programme(title="Weakly evidenced")
+    strong = factories.programme(title="Strongly evidenced")
+    unrated = factories.programme(title="Not evaluated")
+    weak.rating_level = "pioneering"
+    strong.rating_level = "effective"
+    db_session.flush()
+
+    html = client.get("/programmes?sort=evidence").text
+
+    assert html.index("Strongly evidenced") < html.index("Weakly evidenced")
+    assert html.index("Weakly evidenced") < html.index("Not evaluated")
+    assert "Effective" in html
+    assert unrated.rating_level == "not_rated"
