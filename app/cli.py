@@ -69,6 +69,70 @@ def demo_data(
     )
 
 
+@cli.command("generate")
+def generate(
+    programmes: Annotated[int, typer.Option(min=0, help="Published programmes.")] = 1000,
+    evaluations: Annotated[int, typer.Option(min=0, help="Published evaluations.")] = 3000,
+    members: Annotated[int, typer.Option(min=0, help="Members (with organisations).")] = 200,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same data.")] = 1,
+) -> None:
+    """Fill the database with a deterministic synthetic data set (for load tests)."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    from app.db import build_engine, make_session_factory
+    from app.generate import GenerateRefused
+    from app.generate import generate as generate_data
+
+    class _Bars:
+        def __init__(self, progress: Progress) -> None:
+            self.progress = progress
+            self.task: TaskID | None = None
+
+        def begin(self, label: str, total: int) -> None:
+            self.task = self.progress.add_task(label, total=total)
+
+        def advance(self, count: int) -> None:
+            if self.task is not None:
+                self.progress.advance(self.task, count)
+
+        def end(self) -> None:
+            self.task = None
+
+    started = time.monotonic()
+    engine = build_engine(get_settings().database_url)
+    try:
+        with (
+            make_session_factory(engine)() as session,
+            session.begin(),
+            Progress(
+                TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn()
+            ) as progress,
+        ):
+            report = generate_data(
+                session,
+                programmes=programmes,
+                evaluations=evaluations,
+                members=members,
+                seed=seed,
+                reporter=_Bars(progress),
+            )
+    except GenerateRefused as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+    levels = ", ".join(f"{level} {count}" for level, count in sorted(report.levels.items()))
+    typer.echo(
+        f"Generated {report.organisations} organisations, {report.members} members, "
+        f"{report.programmes} programmes, {report.evaluations} evaluations "
+        f"({report.outcomes} outcomes), {report.ratings} ratings in "
+        f"{time.monotonic() - started:.1f} s."
+    )
+    typer.echo(f"Ratings: {levels}.")
+
+
 @users_cli.command("create")
 def users_create(
     email: str,
