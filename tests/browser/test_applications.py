@@ -219,6 +219,7 @@ def test_apply_ask_answer_approve(
 
     # ... signs out and in again with password and code ...
     member.locator(".site-header").get_by_role("button", name="Sign out").click()
+    expect(member.locator(".site-header")).to_contain_text("Sign in")
     member.goto(f"{live_server}/sign-in")
     member.get_by_label("E-mail address").fill(applicant_email)
     member.get_by_label("Password").fill("the helpline keeps ringing at night")

@@ -61,6 +61,9 @@ def test_a_field_hidden_from_members_is_not_shown_to_another_member(
     assert axe_violations(page) == []
     screenshot(page, "account-profile")
     page.get_by_role("button", name="Sign out").click()
+    # Signed out only once the header says so: a sign-in page loaded before that would
+    # carry the old session's form token.
+    expect(page.locator(".site-header")).to_contain_text("Sign in")
 
     sign_in_as(page, live_server, viewer)
     page.goto(f"{live_server}/directory")
