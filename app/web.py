@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
 from jinja2 import nodes
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -49,6 +51,21 @@ def pop_notice(request: Request) -> str | None:
         return None
     values = stored.get("values")
     return i18n.gettext(stored["message"], **(values if isinstance(values, dict) else {}))
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read once (the route itself runs in a worker thread)."""
+    return await request.form()
+
+
+# A route's posted form, as a dependency.
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def form_text(form: FormData, name: str) -> str:
+    """One text field of a posted form ("" when missing or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def page_href(request: Request) -> Callable[[int], str]:

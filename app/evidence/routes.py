@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends
@@ -34,7 +34,7 @@ from app.members.profile_service import display_name
 from app.programmes import repository as programme_repository
 from app.programmes.models import Programme
 from app.vocabularies import service as vocabularies
-from app.web import flash, redirect, render, wants_fragment
+from app.web import PostedForm, flash, form_text, redirect, render, wants_fragment
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
@@ -385,19 +385,6 @@ def evaluation_page(
 # --- workflow actions ------------------------------------------------------------------------
 
 
-async def posted_form(request: Request) -> FormData:
-    """The posted form, read once (the route itself runs in a worker thread)."""
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _after(request: Request, evaluation_id: int, message: str, **values: str | int) -> Response:
     flash(request, message, **values)
     return redirect(f"/evaluations/{evaluation_id}")
@@ -415,8 +402,8 @@ def review_evaluation(
     ctx = load_context(session, viewer, evaluation_id)
     if not ctx.can_review:
         raise PermissionDenied()
-    decision = _text(form, "decision")
-    comment = _text(form, "comment")
+    decision = form_text(form, "decision")
+    comment = form_text(form, "comment")
     kept = {"decision": decision, "comment": comment}
     try:
         version = service.review(session, viewer, ctx.evaluation, decision, comment)
@@ -450,7 +437,7 @@ def unpublish_evaluation(
     ctx = load_context(session, viewer, evaluation_id)
     if not ctx.can_unpublish:
         raise PermissionDenied()
-    reason = _text(form, "reason")
+    reason = form_text(form, "reason")
     try:
         service.unpublish(session, viewer, ctx.evaluation, reason)
     except service.InvalidEvaluation as problem:
@@ -510,7 +497,7 @@ def _outcome_rows(form: FormData) -> list[dict[str, Any]]:
         if match.group(2) == "lower_is_better":
             row["lower_is_better"] = True
         else:
-            row[match.group(2)] = _text(form, key).strip()
+            row[match.group(2)] = form_text(form, key).strip()
     for row in rows.values():
         row["lower_is_better"] = row.get("lower_is_better") is True
     return [rows[index] for index in sorted(rows)]
@@ -522,11 +509,11 @@ def _is_blank(row: Mapping[str, Any]) -> bool:
 
 def form_content(form: FormData) -> dict[str, Any]:
     """The content as the form sent it, every field present."""
-    raw: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
+    raw: dict[str, Any] = {name: form_text(form, name) for name in TEXT_FIELDS}
     raw["programme_ids"] = [
         value for value in form.getlist("programme_ids") if isinstance(value, str)
     ]
-    raw["authors"] = _text(form, "authors")
+    raw["authors"] = form_text(form, "authors")
     raw["outcomes"] = _outcome_rows(form)
     return raw
 
@@ -669,7 +656,7 @@ def _row_action(
     ctx: EvaluationContext | None,
 ) -> Response | None:
     """Add or remove an outcome row without saving (the buttons without script)."""
-    changed = _changed_rows(form, _text(form, "action"))
+    changed = _changed_rows(form, form_text(form, "action"))
     if changed is None:
         return None
     rows, focus = changed
@@ -681,7 +668,7 @@ def _row_action(
         viewer,
         values=values,
         ctx=ctx,
-        token=_text(form, "token"),
+        token=form_text(form, "token"),
         kept_country=ctx.evaluation.country if ctx else None,
         focus=focus,
     )
@@ -691,7 +678,7 @@ def _saving(form: FormData) -> tuple[dict[str, Any], bool]:
     """The content to save (blank outcome rows left out) and whether to publish it."""
     raw = form_content(form)
     raw["outcomes"] = [row for row in raw["outcomes"] if not _is_blank(row)]
-    return raw, _text(form, "action") != "draft"
+    return raw, form_text(form, "action") != "draft"
 
 
 def _saved_message(viewer: Member, publish: bool, was_published: bool) -> str:
@@ -782,7 +769,7 @@ def save_evaluation(
     if rows is not None:
         return rows
     raw, publish = _saving(form)
-    token = _text(form, "token")
+    token = form_text(form, "token")
     was_published = ctx.evaluation.status == "published"
     try:
         service.save(session, viewer, ctx.evaluation, raw, token, publish=publish)
@@ -847,7 +834,7 @@ def outcome_rows(
     request: Request, session: DbSession, viewer: ActiveMember, form: PostedForm
 ) -> Response:
     """The outcomes section after a remove button (htmx swaps it), nothing saved."""
-    changed = _changed_rows(form, _text(form, "action"))
+    changed = _changed_rows(form, form_text(form, "action"))
     rows, focus = (
         changed
         if changed is not None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
@@ -36,7 +36,7 @@ from app.programmes.models import (
     ProgrammeVersion,
 )
 from app.vocabularies import service as vocabularies
-from app.web import flash, redirect, render
+from app.web import PostedForm, flash, form_text, redirect, render
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
@@ -82,19 +82,6 @@ DECISION_LABELS: dict[str, str] = {
 }
 
 
-async def posted_form(request: Request) -> FormData:
-    """The posted form, read once (the route itself runs in a worker thread)."""
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _texts(form: FormData, name: str) -> list[str]:
     return [value for value in form.getlist(name) if isinstance(value, str)]
 
@@ -110,7 +97,7 @@ def form_content(form: FormData) -> dict[str, Any]:
         elif name == "translations":
             raw[name] = _translation_rows(form)
         else:
-            raw[name] = _text(form, name)
+            raw[name] = form_text(form, name)
     return raw
 
 
@@ -123,7 +110,7 @@ def _translation_rows(form: FormData) -> list[dict[str, str]]:
         index = int(match.group(1))
         if index < MAX_TRANSLATION_ROWS:
             row = rows.setdefault(index, {"language": "", "title": "", "summary": ""})
-            row[match.group(2)] = _text(form, key)
+            row[match.group(2)] = form_text(form, key)
     return [rows[index] for index in sorted(rows)]
 
 
@@ -285,7 +272,7 @@ def save_programme(
     """Save the edit; a save after someone else's shows what changed meanwhile."""
     ctx = _editable(session, viewer, programme_id)
     raw = form_content(form)
-    token = _text(form, "token")
+    token = form_text(form, "token")
     try:
         service.save(session, viewer, ctx.programme, raw, token)
     except service.StaleEdit as stale:
@@ -337,7 +324,7 @@ def validate_field(
     programme_id: str = "",
 ) -> Response:
     """The message of the field that changed (htmx swaps it next to the field)."""
-    field = _field_of(request.headers.get("hx-trigger-name") or _text(form, "field"))
+    field = _field_of(request.headers.get("hx-trigger-name") or form_text(form, "field"))
     current: Mapping[str, Any] | None = None
     number = parse_id(programme_id)
     if number is not None:
@@ -530,7 +517,7 @@ def submit_programme(
 ) -> Response:
     """Send the working version to the coordinators, with an optional note."""
     ctx = require_edit(_workflow(session, viewer, programme_id))
-    note = _text(form, "submit_comment")
+    note = form_text(form, "submit_comment")
     try:
         service.submit(session, viewer, ctx.programme, note.strip())
     except service.InvalidContent as problem:
@@ -563,8 +550,8 @@ def decide_programme(
     ctx = _workflow(session, viewer, programme_id)
     if not ctx.can_review:
         raise PermissionDenied()
-    decision = _text(form, "decision")
-    comment = _text(form, "comment")
+    decision = form_text(form, "decision")
+    comment = form_text(form, "comment")
     try:
         outcome = service.review(session, viewer, ctx.programme, decision, comment)
     except service.InvalidContent as problem:
@@ -603,7 +590,7 @@ def comment_programme(
 ) -> Response:
     """A message in the review thread."""
     ctx = _workflow(session, viewer, programme_id)
-    body = _text(form, "body")
+    body = form_text(form, "body")
     try:
         service.comment(session, viewer, ctx.programme, body)
     except service.InvalidContent as problem:
@@ -638,7 +625,7 @@ def archive_programme(
 ) -> Response:
     """Take the programme out of the catalogue, with a reason."""
     ctx = require_edit(_workflow(session, viewer, programme_id))
-    reason = _text(form, "reason")
+    reason = form_text(form, "reason")
     try:
         service.archive(session, viewer, ctx.programme, reason)
     except service.InvalidContent as problem:
