@@ -354,7 +354,12 @@ def needs_rereview(reviewed_on: date, today: date) -> bool:
     leap year) it is 28 February. A rating exactly three years old is not yet flagged; a
     rating reviewed on 29 February 2024 is flagged from 1 March 2027.
     """
-    return reviewed_on < _years_before(today, REREVIEW_YEARS)
+    return reviewed_on < rereview_cutoff(today)
+
+
+def rereview_cutoff(today: date) -> date:
+    """Ratings reviewed before this day are due for re-review on ``today``."""
+    return _years_before(today, REREVIEW_YEARS)
 
 
 def level_sort_key(level: str) -> int:

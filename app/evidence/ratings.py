@@ -244,12 +244,16 @@ def due_for_review(session: Session, today: date | None = None) -> list[Programm
         .group_by(ProgrammeRating.programme_id)
         .scalar_subquery()
     )
-    rows = session.scalars(
-        select(ProgrammeRating)
-        .where(ProgrammeRating.id.in_(newest))
-        .order_by(ProgrammeRating.reviewed_on, ProgrammeRating.id)
+    return list(
+        session.scalars(
+            select(ProgrammeRating)
+            .where(
+                ProgrammeRating.id.in_(newest),
+                ProgrammeRating.reviewed_on < rules.rereview_cutoff(today),
+            )
+            .order_by(ProgrammeRating.reviewed_on, ProgrammeRating.id)
+        )
     )
-    return [row for row in rows if rules.needs_rereview(row.reviewed_on, today)]
 
 
 def _audit(
