@@ -37,6 +37,33 @@ def db_upgrade(revision: str = "head") -> None:
 
     command.upgrade(alembic_config(), revision)  # type: ignore[arg-type]
     typer.echo(f"Database at {revision}.")
+    if revision == "head":
+        _rebuild_search_index(force=False)
+
+
+@cli.command("reindex")
+def reindex() -> None:
+    """Build the search index again from the records."""
+    _rebuild_search_index(force=True)
+
+
+def _rebuild_search_index(*, force: bool) -> None:
+    """Rebuild the search index when its documents are of an older shape (or when asked)."""
+    import time
+
+    from app.db import build_engine
+    from app.search import index
+
+    engine = build_engine(get_settings().database_url)
+    try:
+        with engine.begin() as connection:
+            if not force and not index.needs_rebuild(connection):
+                return
+            started = time.monotonic()
+            listed = index.rebuild(connection)
+        typer.echo(f"Search index built: {listed} documents in {time.monotonic() - started:.1f} s.")
+    finally:
+        engine.dispose()
 
 
 @cli.command("demo-data")

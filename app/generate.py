@@ -550,7 +550,41 @@ def generate(
     )
     _ratings(session, manuals, first_programme, studies, progress, report)
     _move_sequences(session)
+    _index(session, org_ids, member_ids, first_programme, programmes, progress)
     return report
+
+
+def _index(
+    session: Session,
+    org_ids: list[int],
+    member_ids: list[int],
+    first_programme: int,
+    programmes: int,
+    progress: Reporter,
+) -> None:
+    """Add the new records to the search index (the rows were written around the ORM)."""
+    from app.search import index
+
+    evaluation = _table("evaluation")
+    connection = session.connection()
+    first_evaluation = connection.scalar(
+        select(func.min(evaluation.c.id)).where(evaluation.c.doi.like("10.5555/gen.%"))
+    )
+    keys: list[tuple[str, int]] = [("organisation", i) for i in org_ids]
+    keys += [("member", i) for i in member_ids]
+    keys += [("programme", first_programme + i) for i in range(programmes)]
+    if first_evaluation is not None:
+        keys += [
+            ("evaluation", i)
+            for i in connection.scalars(
+                select(evaluation.c.id).where(evaluation.c.id >= first_evaluation)
+            )
+        ]
+    progress.begin("search index", len(keys))
+    for start in range(0, len(keys), BATCH):
+        index.refresh(connection, keys[start : start + BATCH])
+        progress.advance(len(keys[start : start + BATCH]))
+    progress.end()
 
 
 def _insert(session: Session, name: str, rows: list[dict[str, Any]]) -> None:

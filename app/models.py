@@ -38,6 +38,7 @@ from app.programmes.models import (
     ProgrammeTranslation,
     ProgrammeVersion,
 )
+from app.search.models import SearchDocument, SearchState
 from app.vocabularies.models import VocabularyTerm
 
 __all__ = [
@@ -68,9 +69,14 @@ __all__ = [
     "ProgrammeVersion",
     "RecoveryCode",
     "RegistryRating",
+    "SearchDocument",
+    "SearchState",
     "SignInAttempt",
     "UserSession",
     "VocabularyTerm",
     "evaluation_programme",
     "member_organisation",
 ]
+
+# The search index follows every write of the models above (session events).
+import app.search.index  # noqa: F401

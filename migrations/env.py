@@ -26,6 +26,24 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,
+        include_object=_include_object,
+    )
+
+
+def _include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """The text search structures of the search index live outside the models.
+
+    On SQLite the FTS5 tables (and the shadow tables FTS5 keeps beside them), on PostgreSQL
+    the ``tsv`` column of ``search_document`` and its GIN index: migration 0006 creates them.
+    """
+    if type_ == "table" and reflected and name and name.startswith("search_fts"):
+        return False
+    if type_ == "column" and reflected and name == "tsv":
+        return False
+    return not (
+        type_ == "index" and reflected and (name or "").startswith("ix_search_document_tsv")
     )
 
 

@@ -33,6 +33,7 @@ from app.db import build_engine, get_session, normalise_url
 from app.kit.csrf import SESSION_COOKIE
 from app.main import create_app
 from app.members.models import Member
+from app.search import engine as search_engine
 from tests import factories
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -86,6 +87,8 @@ def connection(engine: Engine) -> Iterator[Connection]:
         yield connection
         if transaction.is_active:
             transaction.rollback()
+    # The rolled-back documents must not outlive the test in the search engine's memory.
+    search_engine.reset_all()
 
 
 @pytest.fixture

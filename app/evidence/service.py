@@ -23,6 +23,7 @@ from app.kit.errors import PortalError
 from app.kit.i18n import N_, _
 from app.members.models import Member
 from app.outbox import service as outbox
+from app.search import index as search_index
 
 WORKING_STATES = ("draft", "submitted")
 
@@ -407,6 +408,7 @@ def _mirror(session: Session, evaluation: Evaluation, values: Mapping[str, Any])
     if links:
         session.execute(insert(evaluation_programme), links)
     session.expire(evaluation, ["outcomes"])
+    search_index.mark(session, "evaluation", evaluation.id)
     session.flush()
 
 

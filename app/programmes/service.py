@@ -32,6 +32,7 @@ from app.programmes.models import (
     ProgrammeTranslation,
     ProgrammeVersion,
 )
+from app.search import index as search_index
 from app.vocabularies.builtin import VOCABULARIES
 
 
@@ -482,6 +483,7 @@ def _mirror(session: Session, programme: Programme, values: Mapping[str, Any]) -
         session.execute(insert(ProgrammeTranslation), translations)
     # The relationships loaded before this change are out of date now.
     session.expire(programme, ["terms", "translations"])
+    search_index.mark(session, "programme", programme.id)
     session.flush()
 
 
