@@ -30,21 +30,18 @@ def _configure(connection: Connection) -> None:
     )
 
 
+_SEARCH_TABLES = ("search_fts", "search_text")
+
+
 def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     """The text search structures of the search index live outside the models.
 
     On SQLite the FTS5 tables (and the shadow tables FTS5 keeps beside them), on PostgreSQL
-    the ``tsv`` column of ``search_document`` and its GIN index: migration 0006 creates them.
+    the ``search_text`` table and its GIN indexes: migration 0006 creates them.
     """
-    if type_ == "table" and reflected and name and name.startswith("search_fts"):
-        return False
-    if type_ == "column" and reflected and name == "tsv":
-        return False
-    return not (
-        type_ == "index" and reflected and (name or "").startswith("ix_search_document_tsv")
-    )
+    return not (type_ == "table" and reflected and name and name.startswith(_SEARCH_TABLES))
 
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

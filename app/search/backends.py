@@ -9,11 +9,11 @@ quotes, brackets or ``NEAR`` in a query are just characters that are not words.
 - SQLite: FTS5 with ``unicode61 remove_diacritics 2``; English parts go to a table with the
   Porter stemmer, every other language to one without (SQLite has no other stemmer).
   Two lookups in the kind's range of rowids: every word anywhere, every word in the title.
-- PostgreSQL: a ``tsvector`` per document, each part built with the text search
-  configuration of its language (``simple`` where PostgreSQL has none); the query is
+- PostgreSQL: a ``tsvector`` per document (table ``search_text``), each part built with
+  the text search configuration of its language (``simple`` where PostgreSQL has none); the query is
   stemmed in every configuration and the alternatives joined, so "Eltern" finds German
-  text and "parents" English text whatever the reader's language. Titles carry weight A,
-  so one query also tells whether the title has every word. One partial index per kind.
+  text and "parents" English text whatever the reader's language. A second ``tsvector``
+  of the title alone tells whether the title has every word. Partial indexes per kind.
 
 The score is the same on both: 2 when the title has every word, 1 otherwise. The service
 orders equal scores by strength of evidence, then by date, so both back ends rank alike.
@@ -177,23 +177,28 @@ class PostgresBackend:
     CONFIGS = ("simple", *sorted(set(PG_CONFIGS.values())))
 
     def __init__(self) -> None:
-        slots = " || ".join(
-            f"setweight(to_tsvector(CAST(:c{i} AS regconfig), :t{i}), 'A') || "
-            f"to_tsvector(CAST(:c{i} AS regconfig), :b{i})"
-            for i in range(_PG_SLOTS)
+        def vector(prefix: str) -> str:
+            return " || ".join(
+                f"to_tsvector(CAST(:c{i} AS regconfig), :{prefix}{i})" for i in range(_PG_SLOTS)
+            )
+
+        # Only fixed configuration names and kinds are written into the statements; the kind
+        # is a literal so that the planner picks that kind's partial indexes.
+        self._upsert = text(
+            "INSERT INTO search_text (id, kind, tsv, title_tsv) "  # noqa: S608
+            f"VALUES (:id, :kind, {vector('t')} || {vector('b')}, {vector('t')}) "
+            "ON CONFLICT (id) DO UPDATE SET tsv = excluded.tsv, title_tsv = excluded.title_tsv"
         )
-        self._update = text(f"UPDATE search_document SET tsv = {slots} WHERE id = :id")  # noqa: S608
-
-        def alternatives(parameter: str) -> str:
-            return " || ".join(f"to_tsquery('{config}', :{parameter})" for config in self.CONFIGS)
-
-        # Only the fixed configuration names and kinds are written into the statements; the
-        # kind is a literal so that the planner picks that kind's partial index.
+        # The query stemmed in every configuration, the distinct alternatives joined by "|".
+        self._alternatives = text(
+            "SELECT string_agg(DISTINCT '(' || q::text || ')', ' | ') FROM "
+            "(SELECT to_tsquery(CAST(c AS regconfig), :query) AS q "
+            "FROM unnest(CAST(:configs AS text[])) AS c) AS s WHERE q::text <> ''"
+        )
         self._match = {
             kind: text(
-                "SELECT d.id, d.tsv @@ q.titled FROM search_document AS d, "  # noqa: S608
-                f"(SELECT {alternatives('query')} AS query, {alternatives('titled')} AS titled) "
-                f"AS q WHERE d.kind = '{kind}' AND d.tsv @@ q.query"
+                "SELECT id, title_tsv @@ CAST(:query AS tsquery) FROM search_text "  # noqa: S608
+                f"WHERE kind = '{kind}' AND tsv @@ CAST(:query AS tsquery)"
             )
             for kind in KINDS
         }
@@ -208,38 +213,39 @@ class PostgresBackend:
             if len(configs) > _PG_SLOTS:  # more languages than slots: the rest unstemmed
                 rest = [pair for _, pairs in configs[_PG_SLOTS - 1 :] for pair in pairs]
                 configs = [*configs[: _PG_SLOTS - 1], ("simple", rest)]
-            row: dict[str, object] = {"id": doc_id}
+            row: dict[str, object] = {"id": doc_id, "kind": document.kind}
             for i in range(_PG_SLOTS):
                 config, pairs = configs[i] if i < len(configs) else ("simple", [])
                 title, body = _title_and_body(pairs)
                 row.update({f"c{i}": config, f"t{i}": title, f"b{i}": body})
             rows.append(row)
         if rows:
-            connection.execute(self._update, rows)
+            connection.execute(self._upsert, rows)
 
     def remove(self, connection: Connection, ids: Sequence[int]) -> None:
         if ids:
             connection.execute(
-                text("UPDATE search_document SET tsv = NULL WHERE id IN :ids").bindparams(
+                text("DELETE FROM search_text WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)
                 ),
                 {"ids": list(ids)},
             )
 
     def clear(self, connection: Connection) -> None:
-        connection.execute(text("UPDATE search_document SET tsv = NULL"))
+        connection.execute(text("DELETE FROM search_text"))
 
     def match(self, connection: Connection, terms: Terms, kind: str) -> tuple[Ids, Scores]:
         last = len(terms.words) - 1
-        query = " & ".join(
+        words = " & ".join(
             word + (":*" if terms.prefix and i == last else "")
             for i, word in enumerate(terms.words)
         )
-        titled = " & ".join(
-            word + (":*A" if terms.prefix and i == last else ":A")
-            for i, word in enumerate(terms.words)
-        )
-        result = connection.execute(self._match[kind], {"query": query, "titled": titled})
+        query = connection.execute(
+            self._alternatives, {"query": words, "configs": list(self.CONFIGS)}
+        ).scalar()
+        if not query:  # only stop words
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        result = connection.execute(self._match[kind], {"query": query})
         rows = result.cursor.fetchall() if result.cursor is not None else []
         if not rows:
             return np.empty(0, np.int64), np.empty(0, np.float64)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from app.evidence.models import Evaluation, Outcome, ProgrammeRating, evaluation_programme
+from app.evidence.rating import LEVEL_ORDER
 from app.members.models import Member, MemberExpertise, MemberLanguage
 from app.organisations.models import Organisation
 from app.programmes.models import Programme, ProgrammeTerm, ProgrammeTranslation
@@ -51,6 +52,16 @@ FACETS: dict[str, tuple[str, ...]] = {
     "member": MEMBER_FACETS,
     "organisation": ORGANISATION_FACETS,
 }
+
+
+LEVEL_POSITION = {level: position for position, level in enumerate(LEVEL_ORDER)}
+
+
+def encode_codes(facets: dict[str, list[str]]) -> str:
+    """``{"countries": ["DE", "AT"]}`` as ``"countries=DE countries=AT"`` (no spaces inside)."""
+    return " ".join(
+        f"{name}={code.replace(' ', '_')}" for name, codes in facets.items() for code in codes
+    )
 
 
 def fold(text: str) -> str:
@@ -92,10 +103,13 @@ class Document:
             "language": self.language[:3],
             "title": self.title,
             "summary": self.summary,
-            "facets": self.facets,
+            "codes": encode_codes(self.facets),
             "rating_level": self.rating_level,
+            "rating_order": LEVEL_POSITION.get(self.rating_level or "", len(LEVEL_ORDER)),
             "published_at": self.published_at,
             "rated_at": self.rated_at,
+            "published_ts": int(self.published_at.timestamp()) if self.published_at else 0,
+            "rated_ts": int(self.rated_at.timestamp()) if self.rated_at else 0,
             "year": self.year,
         }
 

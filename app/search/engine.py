@@ -15,19 +15,17 @@ builds a new one and swaps it in, so concurrent requests each use a consistent o
 from __future__ import annotations
 
 import threading
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.evidence.rating import LEVEL_ORDER
 from app.search.documents import FACETS
-from app.search.models import KINDS, SearchDocument, SearchState, id_range
+from app.search.models import KINDS, SearchState, id_range
 
 Bools = NDArray[np.bool_]
 Ints = NDArray[np.int64]
@@ -82,91 +80,111 @@ class Selection:
     facets: dict[str, dict[str, int]]
 
 
-def _seconds(value: datetime | None) -> int:
-    return int(value.timestamp()) if value else 0
+@dataclass
+class _Batch:
+    """Documents of one kind read from the table, as arrays; facet codes numbered locally."""
+
+    doc_ids: Ints
+    record_ids: Ints
+    listed: Bools
+    public: Bools
+    published: Ints
+    rated: Ints
+    rating_order: Ints
+    # field -> (slots relative to the batch, local code numbers, local code list)
+    pairs: dict[str, tuple[NDArray[np.int32], NDArray[np.int32], list[str]]]
 
 
-_LEVEL_POSITION = {level: position for position, level in enumerate(LEVEL_ORDER)}
-
-
-class _Rows:
-    """Documents read from the table, column by column (compact ``array`` storage)."""
-
-    def __init__(self) -> None:
-        self.doc_ids = array("q")
-        self.record_ids = array("q")
-        self.listed = array("b")
-        self.public = array("b")
-        self.published = array("q")
-        self.rated = array("q")
-        self.rating_order = array("q")
-        self.pairs: dict[str, tuple[array[int], array[int], dict[str, int]]] = {}
-
-    def add(self, row: Any, names: Sequence[str], start: int) -> None:
-        slot = start + len(self.doc_ids)
-        self.doc_ids.append(row.id)
-        self.record_ids.append(row.record_id)
-        self.listed.append(1 if row.listed else 0)
-        self.public.append(1 if row.visibility == "public" else 0)
-        self.published.append(_seconds(row.published_at))
-        self.rated.append(_seconds(row.rated_at))
-        self.rating_order.append(_LEVEL_POSITION.get(row.rating_level or "", len(LEVEL_ORDER)))
-        facets = row.facets or {}
-        for name in names:
-            slots, values, index = self.pairs.setdefault(name, (array("i"), array("i"), {}))
-            for code in facets.get(name) or ():
-                number = index.setdefault(code, len(index))
-                slots.append(slot)
-                values.append(number)
+def _batch(rows: Sequence[Any], names: Sequence[str]) -> _Batch:
+    """Rows (id, record_id, kind, listed, visibility, published_ts, rated_ts, rating_order,
+    codes) as arrays, with the codes split and numbered in bulk rather than row by row."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 9
+    codes = columns[8]
+    counts = np.fromiter(
+        (text.count(" ") + 1 if text else 0 for text in codes), np.int64, len(codes)
+    )
+    words = " ".join(text for text in codes if text).split()
+    index: dict[str, int] = {}
+    numbers = np.fromiter(
+        (index.setdefault(word, len(index)) for word in words), np.int32, len(words)
+    )
+    slots = np.repeat(np.arange(len(codes), dtype=np.int32), counts)
+    token_field = np.full(max(len(index), 1), -1, dtype=np.int32)
+    token_code: list[str] = [""] * len(index)
+    for word, number in index.items():
+        name, _, code = word.partition("=")
+        if name in names:
+            token_field[number] = names.index(name)
+            token_code[number] = code
+    pairs = {}
+    for position, name in enumerate(names):
+        chosen = token_field[numbers] == position if len(numbers) else np.zeros(0, bool)
+        tokens = numbers[chosen]
+        local_tokens, local_numbers = np.unique(tokens, return_inverse=True)
+        pairs[name] = (
+            slots[chosen],
+            local_numbers.astype(np.int32),
+            [token_code[int(token)] for token in local_tokens],
+        )
+    return _Batch(
+        doc_ids=np.asarray(columns[0], dtype=np.int64),
+        record_ids=np.asarray(columns[1], dtype=np.int64),
+        listed=np.asarray(columns[3], dtype=bool),
+        public=np.asarray([v == "public" for v in columns[4]], dtype=bool),
+        published=np.asarray(columns[5], dtype=np.int64),
+        rated=np.asarray(columns[6], dtype=np.int64),
+        rating_order=np.asarray(columns[7], dtype=np.int64),
+        pairs=pairs,
+    )
 
 
 def _merge(
-    old: KindData | None, rows: _Rows, names: Sequence[str], dead: Sequence[int]
+    old: KindData | None, new: _Batch, names: Sequence[str], dead: Sequence[int]
 ) -> KindData:
-    def joined(previous: Any, new: array[int], dtype: Any) -> Any:
-        fresh = np.frombuffer(new, dtype=dtype) if len(new) else np.empty(0, dtype)
-        return (
-            fresh.copy()
-            if previous is None
-            else np.concatenate([previous, fresh.astype(previous.dtype)])
-        )
+    """``old`` with the batch's listed documents appended and the ``dead`` slots cleared."""
+    keep = new.listed
+    start = old.size if old is not None else 0
+    position = np.cumsum(keep) - 1  # slot of each kept row within the appended part
 
-    alive = joined(None if old is None else old.alive, rows.listed, np.int8).astype(bool)
+    def joined(previous: Any, fresh: Any) -> Any:
+        fresh = fresh[keep]
+        return fresh.copy() if previous is None else np.concatenate([previous, fresh])
+
+    alive = joined(None if old is None else old.alive, np.ones(len(keep), dtype=bool))
     if dead:
         alive[np.asarray(dead, dtype=np.int64)] = False
     fields: dict[str, FieldData] = {}
     for name in names:
         previous = None if old is None else old.fields.get(name)
-        slots, values, index = rows.pairs.get(name, (array("i"), array("i"), {}))
+        slots, values, local_codes = new.pairs.get(
+            name, (np.empty(0, np.int32), np.empty(0, np.int32), [])
+        )
         codes = list(previous.codes) if previous else []
         known = {code: number for number, code in enumerate(codes)}
-        remap = np.zeros(max(len(index), 1), dtype=np.int32)
-        for code, number in index.items():
+        remap = np.zeros(max(len(local_codes), 1), dtype=np.int32)
+        for number, code in enumerate(local_codes):
             if code not in known:
                 known[code] = len(codes)
                 codes.append(code)
             remap[number] = known[code]
-        new_values = (
-            remap[np.frombuffer(values, dtype=np.int32)] if len(values) else np.empty(0, np.int32)
-        )
-        new_slots = np.frombuffer(slots, dtype=np.int32) if len(slots) else np.empty(0, np.int32)
+        kept = keep[slots] if len(slots) else np.zeros(0, bool)
+        new_slots = (position[slots[kept]] + start).astype(np.int32)
+        new_values = remap[values[kept]] if len(values) else np.empty(0, np.int32)
         fields[name] = FieldData(
             codes=tuple(codes),
-            slots=new_slots.copy()
-            if previous is None
-            else np.concatenate([previous.slots, new_slots]),
+            slots=new_slots if previous is None else np.concatenate([previous.slots, new_slots]),
             values=new_values
             if previous is None
             else np.concatenate([previous.values, new_values]),
         )
     data = KindData(
-        doc_ids=joined(None if old is None else old.doc_ids, rows.doc_ids, np.int64),
-        record_ids=joined(None if old is None else old.record_ids, rows.record_ids, np.int64),
+        doc_ids=joined(None if old is None else old.doc_ids, new.doc_ids),
+        record_ids=joined(None if old is None else old.record_ids, new.record_ids),
         alive=alive,
-        public=joined(None if old is None else old.public, rows.public, np.int8).astype(bool),
-        published=joined(None if old is None else old.published, rows.published, np.int64),
-        rated=joined(None if old is None else old.rated, rows.rated, np.int64),
-        rating_order=joined(None if old is None else old.rating_order, rows.rating_order, np.int64),
+        public=joined(None if old is None else old.public, new.public),
+        published=joined(None if old is None else old.published, new.published),
+        rated=joined(None if old is None else old.rated, new.rated),
+        rating_order=joined(None if old is None else old.rating_order, new.rating_order),
         fields=fields,
     )
     # Newest first, ties by the later document: a unique rank per slot for exact paging.
@@ -176,46 +194,47 @@ def _merge(
     return KindData(**{**data.__dict__, "newest_rank": rank})
 
 
-def _columns() -> Any:
-    t = SearchDocument.__table__.c
-    return (
-        t.id,
-        t.kind,
-        t.record_id,
-        t.listed,
-        t.visibility,
-        t.facets,
-        t.published_at,
-        t.rated_at,
-        t.rating_level,
-    )
+_SELECT = (
+    "SELECT id, record_id, kind, listed, visibility, published_ts, rated_ts, rating_order, codes "
+    "FROM search_document"
+)
 
 
 def _load(connection: Connection, old: Snapshot | None, generation: int, seq: int) -> Snapshot:
-    t = SearchDocument.__table__.c
-    statement = select(*_columns()).order_by(t.id)
+    """Read every listed document (``old`` is None) or those changed since ``old``."""
+    parameters: dict[str, Any]
     if old is None:
-        statement = statement.where(t.listed.is_(True))
+        where, parameters = " WHERE listed = :listed", {"listed": True}
     else:
-        statement = statement.where(t.seq > old.seq)
-    rows_by_kind = {kind: _Rows() for kind in KINDS}
-    dead: dict[str, list[int]] = {kind: [] for kind in KINDS}
-    result = connection.execution_options(yield_per=_LOAD_CHUNK).execute(statement)
-    for row in result:
-        kind = row.kind
-        if kind not in rows_by_kind:
-            continue
-        previous = old.kinds[kind] if old else None
-        if old is not None:
-            known = old.slot_of[kind]
-            if row.record_id < len(known) and known[row.record_id] >= 0:
-                dead[kind].append(int(known[row.record_id]))
-        if row.listed:
-            rows_by_kind[kind].add(row, FACETS[kind], previous.size if previous else 0)
-    kinds = {
-        kind: _merge(old.kinds[kind] if old else None, rows_by_kind[kind], FACETS[kind], dead[kind])
-        for kind in KINDS
-    }
+        where, parameters = " WHERE seq > :seq", {"seq": old.seq}
+    result = connection.execute(text(_SELECT + where + " ORDER BY id"), parameters)
+    cursor = result.cursor
+    rows_by_kind: dict[str, list[Any]] = {kind: [] for kind in KINDS}
+    batches: dict[str, list[_Batch]] = {kind: [] for kind in KINDS}
+    while cursor is not None:
+        chunk = cursor.fetchmany(_LOAD_CHUNK)
+        if not chunk:
+            break
+        for row in chunk:
+            rows_by_kind.get(row[2], []).append(row)
+        for kind, rows in rows_by_kind.items():
+            if rows:
+                batches[kind].append(_batch(rows, FACETS[kind]))
+                rows_by_kind[kind] = []
+    result.close()
+    kinds: dict[str, KindData] = {}
+    for kind in KINDS:
+        data = old.kinds[kind] if old is not None else None
+        for batch in batches[kind] or [_batch([], FACETS[kind])]:
+            dead: list[int] = []
+            if old is not None:
+                known = old.slot_of[kind]
+                inside = batch.record_ids[batch.record_ids < len(known)]
+                slots = known[inside]
+                dead = [int(slot) for slot in slots[slots >= 0]]
+            data = _merge(data, batch, FACETS[kind], dead)
+        if data is not None:  # always: at least one batch per kind
+            kinds[kind] = data
     slot_of = {}
     for kind, data in kinds.items():
         live = np.flatnonzero(data.alive)
@@ -374,3 +393,10 @@ def select_page(
     return Selection(
         total=total, record_ids=[int(i) for i in data.record_ids[chosen]], facets=facets
     )
+
+
+def keep_fresh(factory: sessionmaker[Session]) -> None:
+    """Load (at start) or refresh this process's snapshot, so that requests rarely wait."""
+    with factory() as session, session.begin():
+        connection = session.connection()
+        engine_for(connection).current(connection)

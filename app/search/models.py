@@ -3,9 +3,11 @@
 ``search_document`` is written in the same transaction as the record it describes
 (:mod:`app.search.index`). The text itself is indexed by the database: on SQLite two FTS5
 tables (``search_fts_en`` with the Porter stemmer for English text, ``search_fts`` for every
-other language), on PostgreSQL a ``tsv`` column built with the text search configuration of
-each part's language; both are created by the migration, not by this model. ``facets``
-holds the vocabulary codes that the facet engine (:mod:`app.search.engine`) keeps in memory.
+other language), on PostgreSQL the table ``search_text`` with ``tsvector`` columns built with
+the text search configuration of each part's language; both are created by the migration,
+not by this model. What the facet engine (:mod:`app.search.engine`) keeps in memory is
+stored ready to load in bulk: ``codes`` (the facet codes as space-separated ``field=code``
+words), the sort keys as integers.
 
 Every write takes the next value of ``search_state.seq`` (a row lock on PostgreSQL, so the
 values follow the order of commits); a worker that has seen ``seq`` N only needs the rows
@@ -15,9 +17,8 @@ with a higher one. A record that is no longer findable keeps its row with ``list
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -56,10 +57,15 @@ class SearchDocument(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     # What a result shows under its title (summary, abstract or bio), before highlighting.
     summary: Mapped[str] = mapped_column(Text, default="")
-    facets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    codes: Mapped[str] = mapped_column(Text, default="")
     rating_level: Mapped[str | None] = mapped_column(String(20))
+    # Position of the rating in LEVEL_ORDER (best evidence first); past the end when none.
+    rating_order: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None]
     rated_at: Mapped[datetime | None]
+    # The same instants in seconds since the epoch (0 when unknown), for the engine.
+    published_ts: Mapped[int] = mapped_column(BigInteger, default=0)
+    rated_ts: Mapped[int] = mapped_column(BigInteger, default=0)
     year: Mapped[int | None] = mapped_column(Integer)
 
 

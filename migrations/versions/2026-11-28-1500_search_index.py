@@ -43,10 +43,13 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=3), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("facets", sa.JSON(), nullable=False),
+        sa.Column("codes", sa.Text(), nullable=False),
         sa.Column("rating_level", sa.String(length=20), nullable=True),
+        sa.Column("rating_order", sa.Integer(), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_ts", sa.BigInteger(), nullable=False),
+        sa.Column("rated_ts", sa.BigInteger(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_document")),
         sa.UniqueConstraint("kind", "record_id", name="uq_search_document_record"),
@@ -62,20 +65,31 @@ def upgrade() -> None:
     )
     op.execute("INSERT INTO search_state (id, seq, generation, built_version) VALUES (1, 0, 0, 0)")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE search_document ADD COLUMN tsv tsvector")
+        # The text lives in a narrow table of its own: its rows hold the id and, moved out of
+        # line (toast_tuple_target), the document's tsvector, so a search that matches tens of
+        # thousands of documents reads a few hundred heap pages, not the documents themselves.
+        op.execute(
+            "CREATE TABLE search_text (id bigint PRIMARY KEY, kind varchar(16) NOT NULL, "
+            "tsv tsvector NOT NULL, title_tsv tsvector NOT NULL) WITH (toast_tuple_target = 128)"
+        )
         # One index per kind: a search looks in one kind, and never walks the others' matches.
         for kind in KINDS:
-            op.execute(
-                f"CREATE INDEX ix_search_document_tsv_{kind} ON search_document "
-                f"USING gin (tsv) WHERE kind = '{kind}'"
-            )
+            for column in ("tsv", "title_tsv"):
+                op.execute(
+                    f"CREATE INDEX ix_search_text_{column}_{kind} ON search_text "
+                    f"USING gin ({column}) WHERE kind = '{kind}'"
+                )
     else:
         for name, tokenizer in FTS_TABLES.items():
-            op.execute(f"CREATE VIRTUAL TABLE {name} USING fts5(title, body, tokenize = '{tokenizer}')")
+            op.execute(
+                f"CREATE VIRTUAL TABLE {name} USING fts5(title, body, tokenize = '{tokenizer}')"
+            )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE search_text")
+    else:
         for name in FTS_TABLES:
             op.execute(f"DROP TABLE {name}")
     op.drop_table("search_state")
