@@ -20,6 +20,8 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(memberships_cli, name="memberships")
 cli.add_typer(tokens_cli, name="tokens")
+alerts_cli = typer.Typer(help="Saved-search alerts.", no_args_is_help=True)
+cli.add_typer(alerts_cli, name="alerts")
 
 
 def alembic_config() -> object:
@@ -230,6 +232,20 @@ def outbox_work(
             time.sleep(interval)
     finally:
         engine.dispose()
+
+
+@alerts_cli.command("send")
+def alerts_send() -> None:
+    """Queue today's saved-search digests (what is new since each search's last check)."""
+    from app.db import build_engine, make_session_factory
+    from app.search import alerts
+
+    engine = build_engine(get_settings().database_url)
+    try:
+        report = alerts.run_daily(make_session_factory(engine))
+    finally:
+        engine.dispose()
+    typer.echo(f"Search alerts: {report.checked} searches checked, {report.sent} e-mails queued.")
 
 
 @cli.command("serve")

@@ -39,6 +39,7 @@ from app.programmes.models import (
     ProgrammeVersion,
 )
 from app.search.models import SearchDocument, SearchState
+from app.search.saved import SavedSearch
 from app.vocabularies.models import VocabularyTerm
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "ProgrammeVersion",
     "RecoveryCode",
     "RegistryRating",
+    "SavedSearch",
     "SearchDocument",
     "SearchState",
     "SignInAttempt",

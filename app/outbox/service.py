@@ -79,6 +79,7 @@ def enqueue(
     template: str,
     context: dict[str, Any],
     language_code: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Store a message for ``to``; it is sent only if the caller's transaction commits."""
     with language(language_code) as chosen:
@@ -92,6 +93,7 @@ def enqueue(
         status="pending",
         attempts=0,
         next_attempt_at=utcnow(),
+        headers=headers or None,
     )
     session.add(message)
     session.flush()
@@ -126,6 +128,8 @@ def deliver_due(
             email = build_message(
                 settings, to=message.recipient, subject=message.subject, body=message.body_text
             )
+            for name, value in (message.headers or {}).items():
+                email[name] = value
             if message.body_html:
                 email.add_alternative(message.body_html, subtype="html")
             message.attempts += 1

@@ -116,10 +116,39 @@ def catalogue_statement(viewer: Member | None, query: CatalogueQuery) -> Select[
     return statement
 
 
+# Catalogue sorts the search index answers (it holds listed, unarchived programmes only).
+_INDEXED_SORTS = {"newest": "newest", "evidence": "rating"}
+
+
 def catalogue(
     session: Session, viewer: Member | None, query: CatalogueQuery, page: int, per_page: int
 ) -> Page[Programme]:
-    """One page of the catalogue, with every programme's terms loaded (two queries)."""
+    """One page of the catalogue, with every programme's terms loaded.
+
+    Filters, text, the newest and strongest-evidence sorts go through the search index
+    (in-memory facets, full-text index: fast at any size); sorting by title or date of
+    change and including archived programmes query the tables.
+    """
+    if not query.include_archived and query.sort in _INDEXED_SORTS:
+        from app.search import service as search_service
+
+        found = search_service.search(
+            session,
+            viewer,
+            search_service.SearchQuery(
+                text=query.text,
+                kind="programme",
+                filters=query.filters,
+                sort=_INDEXED_SORTS[query.sort],
+                page=page,
+                per_page=per_page,
+            ),
+            load=False,
+        )
+        ids = [hit.record_id for hit in found.hits]
+        records = search_service.load_records(session, "programme", ids)
+        items = [records[i] for i in ids if i in records]
+        return Page(items=items, total=found.total, page=page, per_page=per_page)
     statement = catalogue_statement(viewer, query).options(selectinload(Programme.terms))
     return paginate(session, statement, page, per_page)
 

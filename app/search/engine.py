@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.search.documents import FACETS
@@ -245,6 +245,18 @@ def _load(connection: Connection, old: Snapshot | None, generation: int, seq: in
     return Snapshot(generation=generation, seq=seq, kinds=kinds, slot_of=slot_of)
 
 
+# Set on a connection whose open transaction wrote documents (app.search.index), cleared
+# when it commits or rolls back. Such a transaction sees changes nobody else sees yet, and
+# that may still be undone: what it reads is never kept as the process's snapshot.
+UNCOMMITTED = "search_uncommitted"
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(connection: Connection) -> None:
+    connection.info.pop(UNCOMMITTED, None)
+
+
 class FacetEngine:
     """The snapshot of one database, refreshed when the database has moved on."""
 
@@ -256,6 +268,8 @@ class FacetEngine:
         state = SearchState.__table__.c
         row = connection.execute(select(state.generation, state.seq).where(state.id == 1)).one()
         generation, seq = int(row.generation), int(row.seq)
+        if connection.info.get(UNCOMMITTED):
+            return self._private(connection, generation, seq)
         snapshot = self._snapshot
         if snapshot is not None and (snapshot.generation, snapshot.seq) == (generation, seq):
             return snapshot
@@ -267,6 +281,13 @@ class FacetEngine:
                 snapshot = _load(connection, snapshot, generation, seq)
             self._snapshot = snapshot
             return snapshot
+
+    def _private(self, connection: Connection, generation: int, seq: int) -> Snapshot:
+        """A snapshot for a transaction with its own uncommitted documents, not kept."""
+        shared = self._snapshot
+        if shared is not None and shared.generation == generation and shared.seq <= seq:
+            return _load(connection, shared, generation, seq) if shared.seq < seq else shared
+        return _load(connection, None, generation, seq)
 
     def reset(self) -> None:
         with self._lock:

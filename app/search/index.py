@@ -23,6 +23,7 @@ from app.organisations.models import Organisation
 from app.programmes.models import Programme, ProgrammeTerm, ProgrammeTranslation
 from app.search import documents
 from app.search.backends import for_dialect
+from app.search.engine import UNCOMMITTED
 from app.search.models import KINDS, SearchDocument, SearchState, document_id
 
 # Bump when documents change shape: ``portal db upgrade`` then rebuilds the index.
@@ -125,6 +126,7 @@ def refresh(connection: Connection, keys: Iterable[Key], *, cascade: bool = Fals
         )
     if not any(by_kind.values()):
         return
+    connection.info[UNCOMMITTED] = True
     seq = next_seq(connection)
     for kind in KINDS:
         ids = sorted(by_kind.get(kind, ()))
@@ -186,6 +188,7 @@ def rebuild(connection: Connection, progress: Callable[[str, int, int], None] | 
     The change number moves on, so every worker reloads its facet data.
     """
     table = _documents()
+    connection.info[UNCOMMITTED] = True
     for_dialect(connection.dialect.name).clear(connection)
     connection.execute(table.delete())
     seq = next_seq(connection)

@@ -172,3 +172,28 @@ def test_without_smtp_host_the_worker_writes_eml_files(
 
     assert service.deliver_due(factory, settings) == (1, 0)
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_extra_headers_reach_the_smtp_server(
+    db_session: Session, factory: sessionmaker[Session], tmp_path: Path, inbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = inbox
+    headers = {
+        "List-Unsubscribe": "<https://portal.example.org/search/alerts/unsubscribe/x>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    service.enqueue(
+        db_session,
+        to="ines@example.org",
+        template="test_message",
+        context={"name": "Inês"},
+        headers=headers,
+    )
+    db_session.commit()
+
+    assert service.deliver_due(factory, _settings(tmp_path, port)) == (1, 0)
+    _wait(handler, 1)
+
+    received = handler.messages[0]
+    for name, value in headers.items():
+        assert received[name] == value
