@@ -55,6 +55,12 @@ from app.programmes import api as programmes_api
 from app.programmes import edit_routes as programmes_edit_routes
 from app.programmes import report_routes as programmes_report_routes
 from app.programmes import routes as programmes_routes
+from app.search import alerts as search_alerts
+from app.search import api as search_api
+from app.search import engine as search_engine
+from app.search import export_routes as search_export_routes
+from app.search import routes as search_routes
+from app.search import saved_routes as search_saved_routes
 from app.vocabularies import api as vocabularies_api
 from app.vocabularies import routes as vocabularies_routes
 from app.web import redirect, render, wants_fragment
@@ -242,12 +248,16 @@ ROUTERS = [
         evidence_export_routes,
         evidence_rating_routes,
         evidence_routes,
+        search_export_routes,
+        search_routes,
+        search_saved_routes,
         applications_api,
         members_api,
         organisations_api,
         vocabularies_api,
         programmes_api,
         evidence_api,
+        search_api,
     )
 ]
 
@@ -274,6 +284,11 @@ def background_jobs(app: FastAPI) -> list[background.Job]:
         )
     # Once a day per process; the sweep is idempotent, so several processes do no harm.
     jobs.append(background.Job("memberships", 24 * 3600, lambda: daily_housekeeping(factory)))
+    jobs.append(
+        background.Job("search_alerts", 24 * 3600, lambda: search_alerts.run_daily(factory))
+    )
+    # The search facets load at start, then follow the database every few seconds.
+    jobs.append(background.Job("search", 5, lambda: search_engine.keep_fresh(factory)))
     return jobs
 
 

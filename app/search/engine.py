@@ -207,7 +207,10 @@ def _load(connection: Connection, old: Snapshot | None, generation: int, seq: in
         where, parameters = " WHERE listed = :listed", {"listed": True}
     else:
         where, parameters = " WHERE seq > :seq", {"seq": old.seq}
-    result = connection.execute(text(_SELECT + where + " ORDER BY id"), parameters)
+    # Streamed (a server-side cursor on PostgreSQL): a worker never holds every row at once.
+    result = connection.execution_options(stream_results=True).execute(
+        text(_SELECT + where + " ORDER BY id"), parameters
+    )
     cursor = result.cursor
     rows_by_kind: dict[str, list[Any]] = {kind: [] for kind in KINDS}
     batches: dict[str, list[_Batch]] = {kind: [] for kind in KINDS}
