@@ -208,8 +208,10 @@ def _load(connection: Connection, old: Snapshot | None, generation: int, seq: in
     else:
         where, parameters = " WHERE seq > :seq", {"seq": old.seq}
     # Streamed (a server-side cursor on PostgreSQL): a worker never holds every row at once.
-    result = connection.execution_options(stream_results=True).execute(
-        text(_SELECT + where + " ORDER BY id"), parameters
+    # (On the statement: Connection.execution_options would change the connection itself.)
+    result = connection.execute(
+        text(_SELECT + where + " ORDER BY id").execution_options(stream_results=True),
+        parameters,
     )
     cursor = result.cursor
     rows_by_kind: dict[str, list[Any]] = {kind: [] for kind in KINDS}
