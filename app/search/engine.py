@@ -213,11 +213,12 @@ def _load(connection: Connection, old: Snapshot | None, generation: int, seq: in
         text(_SELECT + where + " ORDER BY id").execution_options(stream_results=True),
         parameters,
     )
-    cursor = result.cursor
     rows_by_kind: dict[str, list[Any]] = {kind: [] for kind in KINDS}
     batches: dict[str, list[_Batch]] = {kind: [] for kind in KINDS}
-    while cursor is not None:
-        chunk = cursor.fetchmany(_LOAD_CHUNK)
+    while True:
+        # Through the result, not its DB-API cursor: a streamed result has already buffered
+        # the first row, which the cursor would skip.
+        chunk = result.fetchmany(_LOAD_CHUNK)
         if not chunk:
             break
         for row in chunk:

@@ -91,6 +91,12 @@ def _apply_before_commit(session: Session) -> None:
     _apply(session)
 
 
+def apply_pending(session: Session) -> None:
+    """Write the documents of the records marked so far (a search in the same transaction
+    must see them even when nothing else was flushed since)."""
+    _apply(session)
+
+
 def _apply(session: Session) -> None:
     pending: set[Key] = session.info.pop(_PENDING, set())
     if pending:

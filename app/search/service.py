@@ -27,6 +27,7 @@ from app.members.models import Member
 from app.organisations.models import Organisation
 from app.programmes.models import Programme
 from app.search import engine
+from app.search import index as search_index
 from app.search.backends import MAX_QUERY_CHARS, Terms, for_dialect
 from app.search.documents import FACETS, fold
 from app.search.models import KINDS
@@ -167,7 +168,7 @@ class SearchResult:
 
     @property
     def last_number(self) -> int:
-        return (self.query.page - 1) * self.query.per_page + len(self.hits)
+        return (self.query.page - 1) * self.query.per_page + len(self.hits) if self.hits else 0
 
 
 def search(
@@ -186,6 +187,7 @@ def search(
     allowed = kinds_for(viewer)
     if query.kind not in allowed:
         raise PermissionError(query.kind)
+    search_index.apply_pending(session)
     connection = session.connection()
     facet_engine = engine.engine_for(connection)
     snapshot = facet_engine.current(connection)
