@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from contextvars import ContextVar
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -110,4 +110,12 @@ def format_date(value: date | datetime | None, format: str = "long") -> str:
 
 
 def format_number(value: float | int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _format_integer(value, get_locale())
     return format_decimal(value, locale=Locale.parse(get_locale()))
+
+
+@lru_cache(maxsize=8192)
+def _format_integer(value: int, locale: str) -> str:
+    """Counts are formatted over and over (a search page shows a few hundred): remember them."""
+    return format_decimal(value, locale=Locale.parse(locale))

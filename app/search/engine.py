@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,6 +71,10 @@ class Snapshot:
     kinds: Mapping[str, KindData]
     # Per kind, by record id: the slot of the record's current document (-1: none).
     slot_of: Mapping[str, NDArray[np.int32]]
+    # Answers to searches without text (see select_page), valid as long as this snapshot.
+    answers: dict[Any, tuple[int, dict[str, dict[str, int]], Ints]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass
@@ -255,12 +259,20 @@ def _load(connection: Connection, old: Snapshot | None, generation: int, seq: in
 # when it commits or rolls back. Such a transaction sees changes nobody else sees yet, and
 # that may still be undone: what it reads is never kept as the process's snapshot.
 UNCOMMITTED = "search_uncommitted"
+PRIVATE = "search_private_snapshot"
 
 
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _transaction_ended(connection: Connection) -> None:
     connection.info.pop(UNCOMMITTED, None)
+    connection.info.pop(PRIVATE, None)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_undone(connection: Connection, _name: str, _context: object) -> None:
+    # What the savepoint wrote is gone, and its change numbers will be given again.
+    connection.info.pop(PRIVATE, None)
 
 
 class FacetEngine:
@@ -289,11 +301,18 @@ class FacetEngine:
             return snapshot
 
     def _private(self, connection: Connection, generation: int, seq: int) -> Snapshot:
-        """A snapshot for a transaction with its own uncommitted documents, not kept."""
+        """A snapshot for a transaction with its own uncommitted documents: kept with the
+        transaction (until it writes again), never shared."""
+        kept = connection.info.get(PRIVATE)
+        if kept is not None and (kept.generation, kept.seq) == (generation, seq):
+            return cast(Snapshot, kept)
         shared = self._snapshot
         if shared is not None and shared.generation == generation and shared.seq <= seq:
-            return _load(connection, shared, generation, seq) if shared.seq < seq else shared
-        return _load(connection, None, generation, seq)
+            snapshot = _load(connection, shared, generation, seq) if shared.seq < seq else shared
+        else:
+            snapshot = _load(connection, None, generation, seq)
+        connection.info[PRIVATE] = snapshot
+        return snapshot
 
     def reset(self) -> None:
         with self._lock:
@@ -353,6 +372,9 @@ def base_mask(snapshot: Snapshot, kind: str, *, public_only: bool) -> Bools:
     return data.alive & data.public if public_only else data.alive.copy()
 
 
+_ANSWERS_KEPT = 64
+
+
 def select_page(
     snapshot: Snapshot,
     kind: str,
@@ -365,13 +387,31 @@ def select_page(
     limit: int,
     facet_fields: Sequence[str],
     since: int | None = None,
+    remember: Any = None,
 ) -> Selection:
     """Filter, count facets, sort and cut one page.
 
     Codes within a field are alternatives, fields combine. A field's counts are taken with
     every filter but its own, so a chosen code's siblings show what choosing them would add.
+    ``remember``: a key that, with the kind, filters, sort and ``since``, identifies ``base``
+    (the caller's visibility when there is no text): the counts and the whole order are then
+    kept with the snapshot, and the same search asks again for a slice only.
     """
     data = snapshot.kinds[kind]
+    key = None
+    if remember is not None and sort != "relevance":
+        chosen_codes = tuple(
+            sorted((name, tuple(sorted(codes))) for name, codes in filters.items())
+        )
+        key = (remember, kind, chosen_codes, sort, since)
+        answer = snapshot.answers.get(key)
+        if answer is not None:
+            kept = answer[2][offset : offset + limit]
+            return Selection(
+                total=answer[0],
+                record_ids=[int(i) for i in data.record_ids[kept]],
+                facets=answer[1],
+            )
     masks = {name: _field_mask(data, name, codes) for name, codes in filters.items() if codes}
     if since is not None:
         base = base & ((data.published >= since) | (data.rated >= since))
@@ -399,8 +439,6 @@ def select_page(
     candidates = np.flatnonzero(full)
     total = len(candidates)
     end = min(offset + limit, total)
-    if offset >= total or limit <= 0:
-        return Selection(total=total, record_ids=[], facets=facets)
     if sort == "relevance" and score is not None:
         # Title matches first, then the strongest evidence, then the newest.
         order = np.lexsort(
@@ -409,14 +447,22 @@ def select_page(
         chosen = candidates[order[offset:end]]
     else:
         if sort == "rating":
-            key = data.rating_order[candidates] * data.size + data.newest_rank[candidates]
+            sort_key = data.rating_order[candidates] * data.size + data.newest_rank[candidates]
         else:
-            key = data.newest_rank[candidates]
-        if end < total:
-            part = np.argpartition(key, end - 1)[:end]
-            chosen = candidates[part[np.argsort(key[part])][offset:end]]
+            sort_key = data.newest_rank[candidates]
+        if key is not None:
+            ordered = candidates[np.argsort(sort_key)]
+            if len(snapshot.answers) >= _ANSWERS_KEPT:
+                snapshot.answers.clear()
+            snapshot.answers[key] = (total, facets, ordered)
+            chosen = ordered[offset:end]
+        elif offset >= total or limit <= 0:
+            chosen = candidates[:0]
+        elif end < total:
+            part = np.argpartition(sort_key, end - 1)[:end]
+            chosen = candidates[part[np.argsort(sort_key[part])][offset:end]]
         else:
-            chosen = candidates[np.argsort(key)[offset:end]]
+            chosen = candidates[np.argsort(sort_key)[offset:end]]
     return Selection(
         total=total, record_ids=[int(i) for i in data.record_ids[chosen]], facets=facets
     )

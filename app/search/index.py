@@ -23,7 +23,7 @@ from app.organisations.models import Organisation
 from app.programmes.models import Programme, ProgrammeTerm, ProgrammeTranslation
 from app.search import documents
 from app.search.backends import for_dialect
-from app.search.engine import UNCOMMITTED
+from app.search.engine import PRIVATE, UNCOMMITTED
 from app.search.models import KINDS, SearchDocument, SearchState, document_id
 
 # Bump when documents change shape: ``portal db upgrade`` then rebuilds the index.
@@ -133,6 +133,7 @@ def refresh(connection: Connection, keys: Iterable[Key], *, cascade: bool = Fals
     if not any(by_kind.values()):
         return
     connection.info[UNCOMMITTED] = True
+    connection.info.pop(PRIVATE, None)
     seq = next_seq(connection)
     for kind in KINDS:
         ids = sorted(by_kind.get(kind, ()))

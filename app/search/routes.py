@@ -8,6 +8,8 @@ htmx asks for the results block only while the visitor types or ticks a facet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter
 from markupsafe import Markup
@@ -16,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auth.deps import DbSession, Viewer
-from app.kit.i18n import N_, _, format_number, ngettext
+from app.kit.i18n import N_, _, format_number, get_locale, ngettext
 from app.search import labels
 from app.search.backends import MAX_QUERY_CHARS
 from app.search.documents import FACETS
@@ -231,10 +233,21 @@ def _map(query: SearchQuery, result: SearchResult) -> tuple[Markup, list[MapRow]
     def href(code: str) -> str:
         return _href(query.toggled("countries", code))
 
-    svg = europe_map_svg(
-        counts, href=href, title=_("Programmes per country"), id_prefix="search-map"
-    )
+    svg = _map_svg(tuple(sorted(counts.items())), query.query_string(page=""), get_locale())
     return svg, map_table_rows(counts, href)
+
+
+@lru_cache(maxsize=256)
+def _map_svg(counts: tuple[tuple[str, int], ...], query_string: str, locale: str) -> Markup:
+    """The map of a search (the same counts and query give the same drawing: remembered)."""
+    query = SearchQuery.from_params(parse_qs(query_string))
+
+    def href(code: str) -> str:
+        return _href(query.toggled("countries", code))
+
+    return europe_map_svg(
+        dict(counts), href=href, title=_("Programmes per country"), id_prefix="search-map"
+    )
 
 
 @router.get(SEARCH_PATH, name="search")

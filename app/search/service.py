@@ -210,6 +210,8 @@ def search(
         limit=query.per_page,
         facet_fields=FACETS[query.kind],
         since=int(since.timestamp()) if since else None,
+        # Without text the visibility alone decides what is searched: answers are kept.
+        remember=None if terms else ("public" if public_only else "members"),
     )
     hits = _hits(session, query.kind, selection.record_ids, terms) if load else []
     if not load:
