@@ -164,8 +164,10 @@ class SqliteBackend:
 
 def _scored(matches: list[Any], in_title: list[Any]) -> tuple[Ids, Scores]:
     ids = np.unique(np.fromiter((row[0] for row in matches), dtype=np.int64, count=len(matches)))
-    titled = np.fromiter((row[0] for row in in_title), dtype=np.int64, count=len(in_title))
-    return ids, 1.0 + np.isin(ids, titled).astype(np.float64)
+    titled = np.sort(np.fromiter((row[0] for row in in_title), dtype=np.int64, count=len(in_title)))
+    found = np.searchsorted(titled, ids).clip(max=max(len(titled) - 1, 0))
+    flags = titled[found] == ids if len(titled) else np.zeros(len(ids), dtype=bool)
+    return ids, 1.0 + flags.astype(np.float64)
 
 
 def _pg_config(language: str) -> str:

@@ -34,11 +34,31 @@ _LOAD_CHUNK = 20_000
 
 @dataclass(frozen=True)
 class FieldData:
-    """The (slot, code) pairs of one facet field; codes numbered in order of appearance."""
+    """The (slot, code) pairs of one facet field; codes numbered in order of appearance.
+
+    Slots only grow (new documents are appended), so ``slots`` is sorted and ``offsets[s]``
+    to ``offsets[s + 1]`` are the pairs of slot ``s``.
+    """
 
     codes: tuple[str, ...]
     slots: NDArray[np.int32]
     values: NDArray[np.int32]
+    offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+
+    def counts(self, scope: Bools) -> NDArray[np.int64]:
+        """How many documents in ``scope`` have each code."""
+        size = int(np.count_nonzero(scope))
+        if size * 8 < len(scope):
+            # Few documents: visit their pairs only.
+            chosen = np.flatnonzero(scope)
+            starts = self.offsets[chosen]
+            lengths = self.offsets[chosen + 1] - starts
+            total = int(lengths.sum())
+            shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            values = self.values[shift + np.arange(total)]
+        else:
+            values = self.values[scope[self.slots]]
+        return np.bincount(values, minlength=len(self.codes))
 
     def code_numbers(self, codes: Iterable[str]) -> list[int]:
         index = {code: number for number, code in enumerate(self.codes)}
@@ -174,12 +194,14 @@ def _merge(
         kept = keep[slots] if len(slots) else np.zeros(0, bool)
         new_slots = (position[slots[kept]] + start).astype(np.int32)
         new_values = remap[values[kept]] if len(values) else np.empty(0, np.int32)
+        all_slots = new_slots if previous is None else np.concatenate([previous.slots, new_slots])
         fields[name] = FieldData(
             codes=tuple(codes),
-            slots=new_slots if previous is None else np.concatenate([previous.slots, new_slots]),
+            slots=all_slots,
             values=new_values
             if previous is None
             else np.concatenate([previous.values, new_values]),
+            offsets=np.searchsorted(all_slots, np.arange(len(alive) + 1)).astype(np.int64),
         )
     data = KindData(
         doc_ids=joined(None if old is None else old.doc_ids, new.doc_ids),
@@ -346,7 +368,9 @@ def _field_mask(data: KindData, name: str, codes: Sequence[str]) -> Bools:
         return mask
     numbers = field_data.code_numbers(codes)
     if numbers:
-        mask[field_data.slots[np.isin(field_data.values, numbers)]] = True
+        wanted = np.zeros(len(field_data.codes), dtype=bool)
+        wanted[numbers] = True
+        mask[field_data.slots[wanted[field_data.values]]] = True
     return mask
 
 
@@ -430,9 +454,7 @@ def select_page(
             for other, mask in masks.items():
                 if other != name:
                     scope &= mask
-        counts = np.bincount(
-            field_data.values[scope[field_data.slots]], minlength=len(field_data.codes)
-        )
+        counts = field_data.counts(scope)
         facets[name] = {
             code: int(count) for code, count in zip(field_data.codes, counts, strict=False) if count
         }

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -278,8 +279,14 @@ _TOKEN = re.compile(r"[^\W_]+")
 SNIPPET_CHARS = 240
 
 
+@lru_cache(maxsize=65_536)
+def _fold_word(word: str) -> str:
+    """``fold`` for the single words of highlighting (they repeat: remembered)."""
+    return fold(word)
+
+
 def _matches(token: str, terms: Terms) -> bool:
-    folded = fold(token)
+    folded = _fold_word(token)
     for position, word in enumerate(terms.words):
         if folded == word:
             return True
