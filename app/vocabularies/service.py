@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
@@ -142,15 +143,24 @@ def term_label(vocabulary: str, code: str, labels: dict[str, Any], locale: str) 
     if builtin is not None:
         return translations_for(locale).gettext(builtin)
     if vocabulary in BABEL_VOCABULARIES:
-        babel_locale = Locale.parse(locale)
-        names = babel_locale.territories if vocabulary == "countries" else babel_locale.languages
-        key = code.upper() if vocabulary == "countries" else code.lower()
-        name = names.get(key)
+        name = _babel_name(vocabulary, code, locale)
         if name:
-            text = str(name)
-            return text[:1].upper() + text[1:]
+            return name
     english = labels.get("en")
     return english if isinstance(english, str) and english else code
+
+
+@lru_cache(maxsize=4096)
+def _babel_name(vocabulary: str, code: str, locale: str) -> str | None:
+    """A country's or language's name in ``locale`` from Babel's data (remembered: a search
+    page names a hundred of them)."""
+    babel_locale = Locale.parse(locale)
+    names = babel_locale.territories if vocabulary == "countries" else babel_locale.languages
+    name = names.get(code.upper() if vocabulary == "countries" else code.lower())
+    if not name:
+        return None
+    text = str(name)
+    return text[:1].upper() + text[1:]
 
 
 def vocabulary_label(name: str) -> str:
