@@ -48,6 +48,8 @@ ACTIVE_MEMBER = _row(SIGNIN, RENEW, OK, OK, OK, OK, OK, OK)
 EDITORS = _row(SIGNIN, RENEW, FORBIDDEN, OK, FORBIDDEN, OK, OK, OK)
 COORDINATORS = _row(SIGNIN, RENEW, FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)
 REVIEWERS = _row(SIGNIN, RENEW, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
+# The API of a kind only members search: 401 without a session, 403 for a lapsed member.
+MEMBERS_API = _row(SIGNIN, FORBIDDEN, OK, OK, OK, OK, OK, OK)
 
 
 @dataclass
@@ -149,6 +151,14 @@ PAGES: list[tuple[str, dict[str, str]]] = [
     ("/api/v1/programmes/{public}/evidence", EVERYONE),
     ("/api/v1/evaluations/{evaluation}", EVERYONE),
     ("/api/v1/vocabularies/countries", EVERYONE),
+    ("/search", EVERYONE),
+    ("/search?q=trial&type=evaluation", EVERYONE),
+    ("/search/export.csv", EVERYONE),
+    ("/search/export.json?type=evaluation", EVERYONE),
+    ("/account/searches", ACTIVE_MEMBER),
+    ("/api/v1/search", EVERYONE),
+    ("/api/v1/search?type=member", MEMBERS_API),
+    ("/api/v1/search?type=organisation", MEMBERS_API),
 ]
 
 
@@ -209,3 +219,28 @@ def test_actions(
     outcome = _outcome(response)
     # A carried-out action answers with a redirect back to the page it changed.
     assert (OK if outcome.startswith("redirect") else outcome) == expected[role]
+
+
+# Who finds the members-only programme through the search (page, API, export, facets).
+SEES_MEMBERS_ONLY = {role: role not in ("anonymous", "lapsed") for role in ROLES}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_search_shows_members_only_programmes_to_members_only(
+    client: PortalClient, db_session: Session, world: World, role: str
+) -> None:
+    actor = world.actors[role]
+    if actor is not None:
+        client.sign_in_as(db_session, actor)
+    expected = SEES_MEMBERS_ONLY[role]
+
+    page = client.get("/search", params={"countries": "PT"}).text
+    api = client.get("/api/v1/search", params={"country": "PT"}).json()
+    export = client.get("/search/export.json", params={"countries": "PT"}).json()
+
+    assert ("Members only</a>" in page or "Members only</mark>" in page) is expected
+    titles = {result["title"] for result in api["results"]}
+    assert ("Members only" in titles) is expected
+    assert api["total"] == (2 if expected else 1)
+    assert api["facets"]["countries"] == {"PT": 2 if expected else 1}
+    assert ("Members only" in {item["title"] for item in export["results"]}) is expected
