@@ -35,6 +35,7 @@ RUN groupadd --system --gid 10001 portal \
         --shell /usr/sbin/nologin portal
 
 ENV PORTAL_ENVIRONMENT=production \
+    MALLOC_ARENA_MAX=2 \
     PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

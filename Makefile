@@ -28,7 +28,7 @@ i18n: install ## Extract the messages and update the catalogues in translations/
 		-o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-bench: install ## Run the benchmarks in bench/ (they print ratios)
+bench: install ## Pages + search benchmarks (BENCH_SIZES, BENCH_DATABASES); writes bench/RESULTS.md
 	$(BIN)/python -m bench
 
 lint: install ## ruff check, ruff format --check and mypy

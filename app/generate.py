@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import app.models  # noqa: F401  (every table in the metadata)
@@ -551,6 +551,8 @@ def generate(
     _ratings(session, manuals, first_programme, studies, progress, report)
     _move_sequences(session)
     _index(session, org_ids, member_ids, first_programme, programmes, progress)
+    # Statistics for the planner after a bulk load (SQLite has none until asked).
+    session.execute(text("ANALYZE"))
     return report
 
 

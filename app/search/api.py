@@ -232,15 +232,26 @@ def visible_programme_links(
     if not evaluation_ids:
         return links
     link = evaluation_programme.c
-    rows = session.execute(
+    # The page's links first, then which of their programmes are listed: two small lookups
+    # (as one join, SQLite without statistics started from every listed programme).
+    pairs = session.execute(
         select(link.evaluation_id, link.programme_id)
-        .join(Programme, Programme.id == link.programme_id)
-        .where(
-            link.evaluation_id.in_(list(evaluation_ids)),
-            programme_repository.listed_condition(viewer),
-        )
+        .where(link.evaluation_id.in_(list(evaluation_ids)))
         .order_by(link.evaluation_id, link.programme_id)
+    ).all()
+    linked = sorted({programme_id for _, programme_id in pairs})
+    visible = (
+        set(
+            session.scalars(
+                select(Programme.id).where(
+                    Programme.id.in_(linked), programme_repository.listed_condition(viewer)
+                )
+            )
+        )
+        if linked
+        else set()
     )
+    rows = [(e, p) for e, p in pairs if p in visible]
     for evaluation_id, programme_id in rows:
         links.setdefault(evaluation_id, []).append(programme_id)
     return links
