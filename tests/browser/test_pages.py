@@ -88,7 +88,7 @@ def test_the_skip_link_is_first_and_moves_focus_to_main(page: Page, live_server:
 def test_keyboard_alone_reaches_sign_in(page: Page, live_server: str) -> None:
     page.goto(live_server + "/")
 
-    for _ in range(12):
+    for _ in range(20):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Sign in":
             break
