@@ -30,15 +30,14 @@ from app.applications.schemas import Problem
 from app.auth.api_deps import Caller
 from app.auth.deps import DbSession, MembershipLapsed, SignInRequired
 from app.evidence.models import evaluation_programme
-from app.evidence.rating import LEVEL_LABELS
 from app.kit.api import Responses, bearer_scheme, problem_response
 from app.kit.errors import PermissionDenied
-from app.kit.i18n import N_, _
+from app.kit.i18n import N_
 from app.members import profile_service
 from app.members.models import Member
 from app.programmes import repository as programme_repository
 from app.programmes.models import Programme
-from app.search import service
+from app.search import labels, service
 from app.search.schemas import (
     EvaluationResult,
     MemberResult,
@@ -200,16 +199,6 @@ def record_path(kind: str, record_id: int) -> str:
     return f"/directory?organisation={record_id}"
 
 
-def rating_label(level: str | None) -> str:
-    code = level or "not_rated"
-    return _(LEVEL_LABELS[code]) if code in LEVEL_LABELS else code
-
-
-def member_shows(member: Member, field: str) -> bool:
-    """The profile field is shown to members (not to coordinators only), as indexed."""
-    return bool((member.profile_visibility or {}).get(field, "members") != "coordinators")
-
-
 _MARKED = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 
@@ -274,7 +263,8 @@ def _result(hit: service.Hit, links: Mapping[int, list[int]]) -> Any:
             languages=record.codes("languages"),
             prevention_level=record.prevention_level,
             rating=SearchRating(
-                level=record.rating_level or "not_rated", label=rating_label(record.rating_level)
+                level=record.rating_level or "not_rated",
+                label=labels.code_label("rating", record.rating_level or "not_rated"),
             ),
         )
     if hit.kind == "evaluation":
@@ -289,7 +279,7 @@ def _result(hit: service.Hit, links: Mapping[int, list[int]]) -> Any:
         return MemberResult(
             **common,
             name=profile_service.display_name(record),
-            country=record.country if member_shows(record, "country") else None,
+            country=record.country if record.field_visibility("country") == "members" else None,
         )
     return OrganisationResult(**common, name=record.name, country=record.country)
 

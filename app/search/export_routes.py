@@ -47,21 +47,14 @@ from starlette.responses import StreamingResponse
 
 from app.auth.deps import DbSession, Viewer, load_viewer
 from app.db import get_session
-from app.evidence import content as evidence_content
-from app.kit.i18n import _
-from app.members import vocabulary as member_vocabulary
 from app.members.models import Member
-from app.organisations.models import ORGANISATION_TYPE_LABELS
-from app.search import service
+from app.search import labels, service
 from app.search.api import (
-    member_shows,
     query_from_params,
-    rating_label,
     record_path,
     run_search,
     visible_programme_links,
 )
-from app.vocabularies import service as vocabularies
 
 router = APIRouter(dependencies=[Depends(load_viewer)])
 
@@ -145,29 +138,8 @@ Labeller = Callable[[str, str], str]
 
 
 def labeller(session: Session) -> Labeller:
-    """``label(vocabulary, code)`` in the reader's language (one query for the vocabularies)."""
-    terms = vocabularies.snapshot(session)
-    fixed: dict[str, Callable[[str], str]] = {
-        "rating": rating_label,
-        "design": lambda code: evidence_content.label(evidence_content.DESIGN_LABELS, code),
-        "risk_of_bias": lambda code: evidence_content.label(
-            evidence_content.RISK_OF_BIAS_LABELS, code
-        ),
-        "outcome_kinds": lambda code: evidence_content.label(
-            evidence_content.OUTCOME_KIND_LABELS, code
-        ),
-        "member_type": member_vocabulary.member_type_label,
-        "organisation_type": lambda code: (
-            _(ORGANISATION_TYPE_LABELS[code]) if code in ORGANISATION_TYPE_LABELS else code
-        ),
-    }
-
-    def label(vocabulary: str, code: str) -> str:
-        if vocabulary in fixed:
-            return fixed[vocabulary](code)
-        return terms.label(vocabulary, code) or code
-
-    return label
+    """``label(vocabulary, code)`` in the reader's language: the search page's facet labels."""
+    return lambda vocabulary, code: labels.facet_label(session, vocabulary, code)
 
 
 def _date(value: datetime | None) -> str | None:
@@ -223,8 +195,10 @@ def record_values(
             "id": member.id,
             "title": member.full_name,
             "url": url,
-            "country": member.country if member_shows(member, "country") else None,
-            "member_type": member.member_type if member_shows(member, "member_type") else None,
+            "country": member.country if member.field_visibility("country") == "members" else None,
+            "member_type": member.member_type
+            if member.field_visibility("member_type") == "members"
+            else None,
         }
     return {
         "id": record.id,

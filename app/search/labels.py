@@ -70,6 +70,11 @@ def facet_label(session: Session, field: str, code: str) -> str:
     """
     if field in VOCABULARY_FIELDS:
         return vocabularies.snapshot(session).label(field, code) or code
+    return code_label(field, code)
+
+
+def code_label(field: str, code: str) -> str:
+    """The label of a code of a fixed list (rating, design...); no vocabulary needed."""
     labels = CODE_LABELS.get(field)
     if labels is not None:
         return _(labels[code]) if code in labels else code

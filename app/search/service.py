@@ -268,8 +268,8 @@ def _display(kind: str, record: Any) -> tuple[str, str]:
     if kind == "evaluation":
         return record.title, record.abstract or ""
     if kind == "member":
-        visible_bio = (record.profile_visibility or {}).get("bio", "members") != "coordinators"
-        return record.full_name, (record.bio or "") if visible_bio else ""
+        shown = record.field_visibility("bio") == "members"
+        return record.full_name, (record.bio or "") if shown else ""
     return record.name, ""
 
 

@@ -179,7 +179,7 @@ def test_filter_with_javascript_swaps_the_results_and_updates_the_address(
     screenshot(page, "programmes-catalogue-filtered")
 
     page.get_by_label("Schools and educators").uncheck()
-    search = page.get_by_label("Title or summary contains")
+    search = page.get_by_label("Words to search for")
     search.fill("")
     # Words, anywhere in the record: only Kite Parents speaks of carers ("parents" alone
     # is in both programmes' descriptions).
