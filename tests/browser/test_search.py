@@ -253,3 +253,21 @@ def test_sort_and_results_as_a_member(page: Page, live_server: str, data: Data) 
     expect(page.locator(".search-hit h3").first).to_have_text(data.title("Lantern Circle"))
     assert page.evaluate("() => window.__marker") == 1
     assert axe_violations(page) == []
+
+
+def test_a_member_saves_a_search_and_manages_it(page: Page, live_server: str, data: Data) -> None:
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/search?q={data.token}&countries=PT")
+    page.get_by_label("Name of the saved search").fill(f"Portugal {data.token}")
+    page.get_by_role("button", name="Save this search").click()
+    page.wait_for_url(re.compile(r"/search\?"))
+    assert axe_violations(page) == []
+
+    page.goto(f"{live_server}/account/searches")
+    row = page.locator("li, tr", has_text=f"Portugal {data.token}").first
+    expect(row).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "search-saved")
+    row.get_by_role("link", name=re.compile(f"Portugal {data.token}")).click()
+    expect(page).to_have_url(re.compile(rf"q={data.token}"))
+    expect(page).to_have_url(re.compile(r"countries=PT"))
