@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -147,6 +148,7 @@ def tile_name(code: str, count: int) -> str:
     return _(TILE_NAME, country=country_name(code), count=count_phrase(count))
 
 
+@lru_cache(maxsize=1024)
 def _sort_key(name: str) -> str:
     """Accents ignored, case folded: "Österreich" sorts with O, not after Z."""
     decomposed = unicodedata.normalize("NFKD", name)

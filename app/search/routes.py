@@ -7,6 +7,7 @@ htmx asks for the results block only while the visitor types or ticks a facet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qs
@@ -142,19 +143,21 @@ def _facets(session: Session, query: SearchQuery, result: SearchResult) -> list[
         counts = result.facets.get(name, {})
         chosen = query.filters.get(name, [])
         codes = list(counts) + [code for code in chosen if code not in counts]
+        toggle = query.toggler(name)
 
         def option(
             code: str,
             name: str = name,
             counts: dict[str, int] = counts,
             chosen: list[str] = chosen,
+            toggle: Callable[[str], str] = toggle,
         ) -> FacetOption:
             return FacetOption(
                 code=code,
                 label=labels.facet_label(session, name, code),
                 count=counts.get(code, 0),
                 checked=code in chosen,
-                href=_href(query.toggled(name, code)),
+                href=_href(toggle(code)),
             )
 
         facet = Facet(name=name, label=labels.field_label(name))
@@ -229,9 +232,10 @@ def _map(query: SearchQuery, result: SearchResult) -> tuple[Markup, list[MapRow]
     if query.kind != "programme":
         return None
     counts = result.facets.get("countries", {})
+    toggle = query.toggler("countries")
 
     def href(code: str) -> str:
-        return _href(query.toggled("countries", code))
+        return _href(toggle(code))
 
     svg = _map_svg(tuple(sorted(counts.items())), query.query_string(page=""), get_locale())
     return svg, map_table_rows(counts, href)
@@ -240,10 +244,10 @@ def _map(query: SearchQuery, result: SearchResult) -> tuple[Markup, list[MapRow]
 @lru_cache(maxsize=256)
 def _map_svg(counts: tuple[tuple[str, int], ...], query_string: str, locale: str) -> Markup:
     """The map of a search (the same counts and query give the same drawing: remembered)."""
-    query = SearchQuery.from_params(parse_qs(query_string))
+    toggle = SearchQuery.from_params(parse_qs(query_string)).toggler("countries")
 
     def href(code: str) -> str:
-        return _href(query.toggled("countries", code))
+        return _href(toggle(code))
 
     return europe_map_svg(
         dict(counts), href=href, title=_("Programmes per country"), id_prefix="search-map"

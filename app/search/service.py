@@ -11,11 +11,11 @@ counts that include them, and only members search members and organisations.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
@@ -31,7 +31,7 @@ from app.search import engine
 from app.search import index as search_index
 from app.search.backends import MAX_QUERY_CHARS, Terms, for_dialect
 from app.search.documents import FACETS, fold
-from app.search.models import KINDS
+from app.search.models import KINDS, SearchDocument, document_id
 
 SORTS = ("relevance", "rating", "newest")
 DEFAULT_PER_PAGE = 20
@@ -75,6 +75,10 @@ class SearchQuery:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     truncated: bool = False
+
+    # The order of the parameters in a query string: these, the kind's facets, then these.
+    _ORDER_HEAD: ClassVar[tuple[str, ...]] = ("q", "type")
+    _ORDER_TAIL: ClassVar[tuple[str, ...]] = ("sort", "page", "per_page")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Sequence[str]]) -> SearchQuery:
@@ -123,7 +127,7 @@ class SearchQuery:
         }
         values.update(changes)
         pairs: list[tuple[str, str]] = []
-        for name in ("q", "type", *FACETS[self.kind], "sort", "page", "per_page"):
+        for name in (*self._ORDER_HEAD, *FACETS[self.kind], *self._ORDER_TAIL):
             value = values.get(name)
             if isinstance(value, list | tuple):
                 pairs += [(name, str(code)) for code in value]
@@ -141,6 +145,28 @@ class SearchQuery:
         codes = list(self.filters.get(name, []))
         codes = [c for c in codes if c != code] if code in codes else [*codes, code]
         return self.query_string(**{name: codes, "page": ""})
+
+    def toggler(self, name: str) -> Callable[[str], str]:
+        """``toggled`` for many codes of one field: the other parameters are encoded once.
+
+        A page links every facet option (a hundred or more); this gives the same strings as
+        :meth:`toggled` at a fraction of the cost.
+        """
+        order = {key: index for index, key in enumerate(self._ORDER_HEAD)}
+        order.update({key: len(order) + index for index, key in enumerate(FACETS[self.kind])})
+        order.update({key: len(order) + index for index, key in enumerate(self._ORDER_TAIL)})
+        position = order[name]
+        pairs = self.params(**{name: [], "page": ""})
+        before = urlencode([pair for pair in pairs if order[pair[0]] < position])
+        after = urlencode([pair for pair in pairs if order[pair[0]] > position])
+        current = list(self.filters.get(name, []))
+
+        def toggle(code: str) -> str:
+            codes = [c for c in current if c != code] if code in current else [*current, code]
+            middle = urlencode([(name, c) for c in codes])
+            return "&".join(part for part in (before, middle, after) if part)
+
+        return toggle
 
 
 @dataclass
@@ -242,8 +268,94 @@ def load_records(session: Session, kind: str, record_ids: Sequence[int]) -> dict
     return {record.id: record for record in session.scalars(statement)}
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A programme or evaluation as a result shows it, read from its search document.
+
+    A page of twenty results is then one query of plain rows instead of some four hundred
+    ORM objects (records with their terms). The document changes in the same transaction
+    as its record, so it is exactly as current; the names match the records' attributes,
+    so templates and the API read either.
+    """
+
+    id: int
+    title: str
+    summary: str
+    content_language: str
+    visibility: str
+    rating_level: str | None
+    year: int | None
+    facet_codes: Mapping[str, list[str]]
+
+    def codes(self, name: str) -> list[str]:
+        return list(self.facet_codes.get(name, ()))
+
+    def _first(self, name: str) -> str | None:
+        codes = self.facet_codes.get(name)
+        return codes[0] if codes else None
+
+    @property
+    def prevention_level(self) -> str | None:
+        return self._first("prevention_level")
+
+    @property
+    def design(self) -> str | None:
+        return self._first("design")
+
+    @property
+    def country(self) -> str | None:
+        return self._first("countries")
+
+    @property
+    def abstract(self) -> str:
+        return self.summary
+
+
+def decode_codes(encoded: str) -> dict[str, list[str]]:
+    """The inverse of :func:`app.search.documents.encode_codes`."""
+    codes: dict[str, list[str]] = {}
+    for pair in encoded.split():
+        name, _, code = pair.partition("=")
+        codes.setdefault(name, []).append(code)
+    return codes
+
+
+def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dict[int, Listing]:
+    """The listings of programmes or evaluations from their search documents (one query)."""
+    d = SearchDocument.__table__.c
+    rows = session.execute(
+        select(
+            d.record_id,
+            d.title,
+            d.summary,
+            d.language,
+            d.visibility,
+            d.rating_level,
+            d.year,
+            d.codes,
+        ).where(d.id.in_([document_id(kind, record_id) for record_id in record_ids]))
+    )
+    return {
+        row.record_id: Listing(
+            id=row.record_id,
+            title=row.title,
+            summary=row.summary,
+            content_language=row.language,
+            visibility=row.visibility,
+            rating_level=row.rating_level,
+            year=row.year,
+            facet_codes=decode_codes(row.codes),
+        )
+        for row in rows
+    }
+
+
 def _hits(session: Session, kind: str, record_ids: list[int], terms: Terms) -> list[Hit]:
-    records = load_records(session, kind, record_ids)
+    records: Mapping[int, Any] = (
+        load_listings(session, kind, record_ids)
+        if kind in ("programme", "evaluation")
+        else load_records(session, kind, record_ids)
+    )
     hits = []
     for record_id in record_ids:
         record = records.get(record_id)
@@ -285,6 +397,27 @@ def _fold_word(word: str) -> str:
     return fold(word)
 
 
+class _Matcher:
+    """Whether a word of a text matches the query, remembered per word for one query."""
+
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+        self.seen: dict[str, bool] = {}
+
+    def __call__(self, token: str) -> bool:
+        found = self.seen.get(token)
+        if found is None:
+            if len(self.seen) > 50_000:
+                self.seen.clear()
+            found = self.seen[token] = _matches(token, self.terms)
+        return found
+
+
+@lru_cache(maxsize=256)
+def _matcher(terms: Terms) -> _Matcher:
+    return _Matcher(terms)
+
+
 def _matches(token: str, terms: Terms) -> bool:
     folded = _fold_word(token)
     for position, word in enumerate(terms.words):
@@ -303,10 +436,11 @@ def highlight(text: str, terms: Terms) -> Markup:
     """``text`` escaped, with the words that match the query in ``<mark>``."""
     if not terms:
         return escape(text)
+    matches = _matcher(terms)
     out: list[str] = []
     last = 0
     for found in _TOKEN.finditer(text):
-        if _matches(found.group(), terms):
+        if matches(found.group()):
             out.append(str(escape(text[last : found.start()])))
             out.append(f"<mark>{escape(found.group())}</mark>")
             last = found.end()
@@ -319,8 +453,9 @@ def snippet(text: str, terms: Terms, size: int = SNIPPET_CHARS) -> Markup:
     text = " ".join(text.split())
     start = 0
     if terms:
+        matches = _matcher(terms)
         for found in _TOKEN.finditer(text):
-            if _matches(found.group(), terms):
+            if matches(found.group()):
                 start = max(0, found.start() - size // 3)
                 break
     if start:

@@ -77,6 +77,47 @@ def test_parameters_round_trip_through_the_query_string() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": ["grooming & co"], "countries": ["PT", "DE"], "rating": ["effective"]},
+        {"type": ["evaluation"], "year": ["2024"], "design": ["rct"], "page": ["3"]},
+        {"countries": ["DE"], "sort": ["newest"], "per_page": ["50"], "page": ["2"]},
+        {"type": ["member"], "q": ["a=b?c"], "expertise": ["research"]},
+    ],
+)
+def test_the_toggler_gives_the_same_links_as_toggled(params: dict[str, list[str]]) -> None:
+    query = SearchQuery.from_params(params)
+    for name in service.FACETS[query.kind]:
+        toggle = query.toggler(name)
+        chosen = query.filters.get(name, [])
+        for code in [*chosen, "PT", "x y", "é&="]:
+            assert toggle(code) == query.toggled(name, code), (name, code)
+
+
+def test_a_result_shows_what_its_record_holds(db_session: Session) -> None:
+    programme = factories.programme(
+        title="Grooming alerts",
+        visibility="members",
+        countries=["PT", "DE", "AT"],
+        target_groups=["parents", "schools"],
+    )
+    member = factories.member()
+    (hit,) = run(db_session, member, q="grooming").hits
+    listing = hit.record
+    (record,) = service.load_records(db_session, "programme", [programme.id]).values()
+    assert listing.id == programme.id
+    assert listing.title == programme.title
+    assert listing.summary == programme.summary
+    assert listing.content_language == programme.content_language
+    assert listing.visibility == "members"
+    assert listing.rating_level == (programme.rating_level or "not_rated")
+    for name in ("countries", "target_groups", "languages", "settings"):
+        assert listing.codes(name) == record.codes(name), name
+    assert listing.prevention_level == record.prevention_level
+
+
 def test_the_default_sort_depends_on_the_text() -> None:
     assert SearchQuery.from_params({"q": ["x"]}).effective_sort == "relevance"
     assert SearchQuery.from_params({}).effective_sort == "rating"
