@@ -19,7 +19,7 @@ import ctypes
 import ctypes.util
 import gc
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -97,6 +97,10 @@ class Snapshot:
     slot_of: Mapping[str, NDArray[np.int32]]
     # Answers to searches without text (see select_page), valid as long as this snapshot.
     answers: dict[Any, tuple[int, dict[str, dict[str, int]], Ints]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # Documents matching a query's words (see remembered_match), valid as long as this.
+    matches: dict[Any, tuple[Ints, NDArray[np.float64]]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -436,6 +440,37 @@ def text_mask(
     mask[slots[found]] = True
     score[slots[found]] = scores[inside][found]
     return mask, score
+
+
+# At most this many remembered text matches per snapshot, and this many ids in all (16 bytes
+# each with the score: 16 MB).
+_MATCHES_KEPT = 128
+_MATCHED_IDS_KEPT = 1_000_000
+
+
+def remembered_match(
+    snapshot: Snapshot,
+    key: Hashable,
+    match: Callable[[], tuple[Ints, NDArray[np.float64]]],
+) -> tuple[Ints, NDArray[np.float64]]:
+    """``match()`` (the text index's answer to a query's words), remembered with the snapshot.
+
+    The text index changes only in the transactions that move the snapshot's (generation,
+    seq) on, so while the snapshot is current the answer is too: a visitor who refines a
+    search with facets, sorts or turns pages does not send the words to the index again.
+    A transaction with uncommitted documents has a private snapshot (and so its own memory).
+    """
+    found = snapshot.matches.get(key)
+    if found is None:
+        found = match()
+        kept = sum(len(ids) for ids, _ in snapshot.matches.values())
+        if len(snapshot.matches) >= _MATCHES_KEPT or kept + len(found[0]) > _MATCHED_IDS_KEPT:
+            snapshot.matches.clear()
+        if len(found[0]) <= _MATCHED_IDS_KEPT:
+            for array in found:
+                array.setflags(write=False)  # shared by the requests that follow
+            snapshot.matches[key] = found
+    return found
 
 
 def base_mask(snapshot: Snapshot, kind: str, *, public_only: bool) -> Bools:

@@ -228,30 +228,28 @@ def _count_text(result: SearchResult) -> str:
     )
 
 
-def _map(query: SearchQuery, result: SearchResult) -> tuple[Markup, list[MapRow]] | None:
+def _map(query: SearchQuery, result: SearchResult) -> tuple[Markup, tuple[MapRow, ...]] | None:
     if query.kind != "programme":
         return None
     counts = result.facets.get("countries", {})
-    toggle = query.toggler("countries")
-
-    def href(code: str) -> str:
-        return _href(toggle(code))
-
-    svg = _map_svg(tuple(sorted(counts.items())), query.query_string(page=""), get_locale())
-    return svg, map_table_rows(counts, href)
+    return _drawn_map(tuple(sorted(counts.items())), query.query_string(page=""), get_locale())
 
 
 @lru_cache(maxsize=256)
-def _map_svg(counts: tuple[tuple[str, int], ...], query_string: str, locale: str) -> Markup:
-    """The map of a search (the same counts and query give the same drawing: remembered)."""
+def _drawn_map(
+    counts: tuple[tuple[str, int], ...], query_string: str, locale: str
+) -> tuple[Markup, tuple[MapRow, ...]]:
+    """The map of a search and its table (the same counts and query give the same drawing
+    and rows: remembered)."""
     toggle = SearchQuery.from_params(parse_qs(query_string)).toggler("countries")
 
     def href(code: str) -> str:
         return _href(toggle(code))
 
-    return europe_map_svg(
+    svg = europe_map_svg(
         dict(counts), href=href, title=_("Programmes per country"), id_prefix="search-map"
     )
+    return svg, tuple(map_table_rows(dict(counts), href))
 
 
 @router.get(SEARCH_PATH, name="search")

@@ -223,7 +223,12 @@ def search(
     score = None
     base = engine.base_mask(snapshot, query.kind, public_only=public_only)
     if terms:
-        ids, scores = for_dialect(connection.dialect.name).match(connection, terms, query.kind)
+        backend = for_dialect(connection.dialect.name)
+        ids, scores = engine.remembered_match(
+            snapshot,
+            (query.kind, terms),
+            lambda: backend.match(connection, terms, query.kind),
+        )
         mask, score = engine.text_mask(snapshot, query.kind, ids, scores)
         base &= mask
     selection = engine.select_page(

@@ -237,7 +237,12 @@ def snapshot(session: Session) -> Snapshot:
     if isinstance(cached, Snapshot):
         return cached
     loaded = Snapshot()
-    for row in session.scalars(select(VocabularyTerm)):
+    t = VocabularyTerm.__table__.c
+    # Plain rows, not ORM objects: every page reads all the terms, so this is kept cheap.
+    rows = session.execute(
+        select(t.vocabulary, t.code, t.parent_code, t.position, t.labels, t.retired_at)
+    )
+    for row in rows:
         loaded.terms.setdefault(row.vocabulary, {})[row.code] = Term(
             vocabulary=row.vocabulary,
             code=row.code,

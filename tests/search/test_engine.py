@@ -227,3 +227,26 @@ def test_reindex_gives_the_same_results(database: Engine) -> None:
     # index.rebuild itself, in a transaction of its own, answers the same too.
     committed(database, lambda s: index.rebuild(s.connection()))
     assert reading(database, lambda s: answers(s, viewer)) == before_member
+
+
+def test_a_text_match_is_remembered_with_its_snapshot_only() -> None:
+    calls: list[str] = []
+
+    def match(word: str) -> Callable[[], tuple[Any, Any]]:
+        def run_match() -> tuple[Any, Any]:
+            calls.append(word)
+            return np.array([1, 2], dtype=np.int64), np.array([2.0, 1.0])
+
+        return run_match
+
+    first = Snapshot(generation=1, seq=5, kinds={}, slot_of={})
+    ids, scores = search_engine.remembered_match(first, ("programme", "a"), match("a"))
+    again, _ = search_engine.remembered_match(first, ("programme", "a"), match("a"))
+    assert again is ids and calls == ["a"]
+    assert not ids.flags.writeable and not scores.flags.writeable
+    search_engine.remembered_match(first, ("evaluation", "a"), match("a"))
+    assert calls == ["a", "a"]
+    # A later snapshot (the index moved on) asks the index again.
+    later = Snapshot(generation=1, seq=6, kinds={}, slot_of={})
+    search_engine.remembered_match(later, ("programme", "a"), match("a"))
+    assert calls == ["a", "a", "a"]
