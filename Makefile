@@ -29,6 +29,7 @@ i18n: install ## Extract the messages and update the catalogues in translations/
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 bench: install ## Pages + search benchmarks (BENCH_SIZES, BENCH_DATABASES); writes bench/RESULTS.md
+	scripts/install-wrk.sh
 	$(BIN)/python -m bench
 
 lint: install ## ruff check, ruff format --check and mypy

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     # How often the in-process worker sends queued e-mail (seconds; 0 turns it off, for
     # deployments that run `portal outbox work` separately).
     outbox_interval_seconds: float = 5.0
+    # Requests one worker process handles at once; the others wait at the door, holding
+    # nothing (app.kit.middleware.ConcurrencyLimitMiddleware). Handlers are mostly CPU work
+    # under one interpreter lock, so a few at a time finish sooner than many sharing it. At
+    # most 12: the database pool (15 connections) must hold every admitted request's
+    # connection plus the background jobs', or requests could wait on each other forever.
+    request_concurrency: int = Field(default=2, ge=1, le=12)
     # Background jobs (outbox, daily membership sweep) run inside the web process.
     run_background_jobs: bool = True
     membership_period_days: int = 730

@@ -40,6 +40,7 @@ from app.kit.errors import CSRFError, PortalError
 from app.kit.i18n import N_, _, format_number
 from app.kit.middleware import (
     BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
     LocaleMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -340,6 +341,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(LocaleMiddleware, secure_cookie=not settings.is_development)
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
+    # Outermost: a request waiting for its turn holds no session, connection nor thread.
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in ROUTERS:

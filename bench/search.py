@@ -2,12 +2,14 @@
 
 For each database (SQLite, PostgreSQL) and size N, builds or reuses the data set
 (bench/data.py: ``portal generate --programmes N --evaluations 3N --members N/5 --seed 1``),
-starts ONE uvicorn worker (``bench.server:create_bench_app``), warms it up, and measures the
+starts one uvicorn worker (``BENCH_WORKERS``, default 1; ``bench.server:create_bench_app``),
+warms it up, and measures the
 fixed queries, each as the HTML page ``/search?...`` and as the API ``/api/v1/search?...``:
 
 - one client in sequence: p50 and p95 (``BENCH_REQUESTS`` requests per query, default 200);
-- 20 concurrent clients (an asyncio httpx client with 20 connections: neither ``hey`` nor
-  ``wrk`` is installed here) for ``BENCH_SECONDS`` seconds per query (default 8): p50, p95,
+- 20 concurrent clients (``wrk`` with 20 connections, installed by ``make bench`` through
+  scripts/install-wrk.sh; without it, or with ``BENCH_CLIENT=python``, an asyncio httpx
+  client) for ``BENCH_SECONDS`` seconds per query (default 8): p50, p95,
   errors, requests per second, and that throughput as a ratio to the bare route
   ``/bench/static/{size}`` serving a static HTML body of the same size, measured right after;
 - one client's p95 at the largest size divided by its p95 at the smallest, per query;
@@ -20,16 +22,19 @@ growth 1k -> 100k at most 3x; memory < 300 MB. Prints PASS/FAIL per target and w
 Environment: ``BENCH_SIZES`` (default ``1000,100000``), ``BENCH_DATABASES`` (default
 ``sqlite,postgresql``), ``BENCH_REQUESTS``, ``BENCH_SECONDS``, ``BENCH_CLIENTS`` (20),
 ``BENCH_WARMUP`` (requests per query before measuring, 5), ``BENCH_RESULTS`` (where to
-write the Markdown report).
+write the Markdown report), ``BENCH_WORKERS`` (uvicorn workers, 1), ``BENCH_CLIENT``
+(``wrk``, the default when installed, or ``python``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import re
 import shlex
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -53,6 +58,10 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "20"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))  # requests per query before measuring
 RESULTS = Path(os.environ.get("BENCH_RESULTS", str(ROOT / "bench" / "RESULTS.md")))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+# The load generator of the concurrent clients: wrk (scripts/install-wrk.sh, run by `make
+# bench`), else a Python client; BENCH_CLIENT=python chooses the latter.
+WRK = shutil.which("wrk") if os.environ.get("BENCH_CLIENT", "wrk") == "wrk" else None
 
 # name -> query string. Words from app/generate.py's phrase banks ("anonymous helpline",
 # "school workshop"); codes from the built-in vocabularies. Page 50 browses evaluations:
@@ -75,6 +84,17 @@ GROWTH = 3.0
 MEMORY_MB = 300.0
 
 
+@dataclass(frozen=True)
+class Load:
+    """What the concurrent clients measured on one path."""
+
+    p50: float  # ms
+    p95: float  # ms
+    count: int
+    errors: int
+    rps: float
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -94,14 +114,10 @@ class Measure:
     note: str = ""
     seq: list[float] = field(default_factory=list)
     cpu_ms: float = float("nan")  # the worker's CPU time per request, one client
-    conc: list[float] = field(default_factory=list)
-    conc_errors: int = 0
-    conc_rps: float = 0.0
-    bare_rps: float = 0.0
-    bare_errors: int = 0
-    conc_cpu_ms: float = float("nan")  # the worker's CPU time per request, 20 clients
+    conc: Load | None = None  # 20 clients on this query
+    bare: Load | None = None  # 20 clients on the bare route of the same size
+    conc_cpu_ms: float = float("nan")  # the workers' CPU time per request, 20 clients
     bare_cpu_ms: float = float("nan")  # the same for the bare route of the same size
-    bare_count: int = 0
 
     @property
     def seq_p50(self) -> float:
@@ -113,11 +129,23 @@ class Measure:
 
     @property
     def conc_p50(self) -> float:
-        return statistics.median(self.conc) if self.conc else float("nan")
+        return self.conc.p50 if self.conc else float("nan")
 
     @property
     def conc_p95(self) -> float:
-        return percentile(self.conc, 0.95)
+        return self.conc.p95 if self.conc else float("nan")
+
+    @property
+    def conc_errors(self) -> int:
+        return self.conc.errors if self.conc else 0
+
+    @property
+    def conc_rps(self) -> float:
+        return self.conc.rps if self.conc else float("nan")
+
+    @property
+    def bare_rps(self) -> float:
+        return self.bare.rps if self.bare else float("nan")
 
     @property
     def ratio(self) -> float:
@@ -162,6 +190,7 @@ class Server:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                *(["--workers", str(WORKERS)] if WORKERS > 1 else []),
             ],
             env=self.env,
             cwd=ROOT,
@@ -186,22 +215,33 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
-    def cpu_seconds(self) -> float:
-        """The worker's user + system CPU time so far (all its threads)."""
+    def workers(self) -> list[int]:
+        """The process ids of the workers: the server itself, or its children (--workers)."""
         if self.process is None:
-            return float("nan")
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+            return []
+        if WORKERS <= 1:
+            return [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(pid) for pid in children.read_text().split()]
+        return pids or [self.process.pid]
+
+    def cpu_seconds(self) -> float:
+        """The workers' user + system CPU time so far (all their threads)."""
+        total = 0.0
+        for pid in self.workers():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        return total if self.process is not None else float("nan")
 
     def memory_mb(self, field_name: str = "VmRSS") -> float:
-        if self.process is None:
-            return float("nan")
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        for line in status.splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """The largest ``field_name`` of one worker, in MB."""
+        largest = float("nan")
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field_name + ":"):
+                    value = int(line.split()[1]) / 1024
+                    largest = value if largest != largest else max(largest, value)
+        return largest
 
 
 # ------------------------------------------------------------------------------------------
@@ -249,9 +289,7 @@ def sequential(client: httpx.Client, path: str, count: int) -> tuple[list[float]
     return samples, errors
 
 
-async def _concurrent(
-    base: str, path: str, seconds: float, clients: int
-) -> tuple[list[float], int, float]:
+async def _concurrent(base: str, path: str, seconds: float, clients: int) -> Load:
     samples: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -276,12 +314,49 @@ async def _concurrent(
 
         await asyncio.gather(*(worker() for _ in range(clients)))
         elapsed = time.perf_counter() - started
-    return samples, errors, len(samples) / elapsed
+    return Load(
+        p50=statistics.median(samples) if samples else float("nan"),
+        p95=percentile(samples, 0.95),
+        count=len(samples),
+        errors=errors,
+        rps=len(samples) / elapsed,
+    )
 
 
-def concurrent(
-    base: str, path: str, seconds: float, clients: int
-) -> tuple[list[float], int, float]:
+def _wrk(base: str, path: str, seconds: float, clients: int) -> Load:
+    """``clients`` connections of wrk (one thread: it needs little CPU, the server the rest),
+    each sending its next request when the last is answered."""
+    finished = subprocess.run(
+        [
+            WRK or "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{max(1, round(seconds))}s",  # whole seconds only
+            "--timeout",
+            "30s",
+            "-s",
+            str(ROOT / "bench" / "wrk_report.lua"),
+            base + path,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    line = [line for line in finished.stdout.splitlines() if line.startswith("{")][-1]
+    figures = json.loads(line)
+    return Load(
+        p50=figures["p50_us"] / 1000,
+        p95=figures["p95_us"] / 1000,
+        count=figures["requests"],
+        errors=figures["errors"],
+        rps=figures["requests"] / (figures["duration_us"] / 1_000_000),
+    )
+
+
+def concurrent(base: str, path: str, seconds: float, clients: int) -> Load:
+    if WRK:
+        return _wrk(base, path, seconds, clients)
     return asyncio.run(_concurrent(base, path, seconds, clients))
 
 
@@ -326,16 +401,13 @@ def measure_run(database: str, size: int, url: str) -> Run:
             if not measure.available:
                 continue
             cpu = server.cpu_seconds()
-            measure.conc, measure.conc_errors, measure.conc_rps = concurrent(
-                server.base, measure.path, SECONDS, CLIENTS
-            )
-            measure.conc_cpu_ms = (server.cpu_seconds() - cpu) * 1000 / len(measure.conc)
+            measure.conc = concurrent(server.base, measure.path, SECONDS, CLIENTS)
+            measure.conc_cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, measure.conc.count)
             cpu = server.cpu_seconds()
-            bare, measure.bare_errors, measure.bare_rps = concurrent(
+            measure.bare = concurrent(
                 server.base, f"/bench/static/{measure.bytes}", SECONDS / 2, CLIENTS
             )
-            measure.bare_count = len(bare)
-            measure.bare_cpu_ms = (server.cpu_seconds() - cpu) * 1000 / len(bare)
+            measure.bare_cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, measure.bare.count)
             print(
                 f"  {CLIENTS} clients {key:<20} p50 {measure.conc_p50:7.1f} ms  p95 "
                 f"{measure.conc_p95:7.1f} ms  errors {measure.conc_errors}  "
@@ -382,7 +454,7 @@ def verdicts(runs: list[Run]) -> list[Verdict]:
                     all(m.seq_p95 < SEQ_P95_MS for m in measured),
                 )
             )
-            worst = max(big.measures.items(), key=lambda kv: kv[1].conc_p95 if kv[1].conc else -1)
+            worst = max(big.measures.items(), key=lambda kv: kv[1].conc_p95 if kv[1].conc else -1.0)
             errors = sum(m.conc_errors for m in measured)
             out.append(
                 Verdict(
@@ -483,6 +555,8 @@ def command() -> str:
             "BENCH_SECONDS",
             "BENCH_CLIENTS",
             "BENCH_REUSE_STALE",
+            "BENCH_WORKERS",
+            "BENCH_CLIENT",
         )
         if name in os.environ
     ]
@@ -511,19 +585,34 @@ def report(runs: list[Run], started: datetime, results: list[Verdict]) -> str:
         "port, **fsync=off, synchronous_commit=off, full_page_writes=off** (durability off: "
         "fine for a read benchmark, never for production), shared_buffers=256MB, "
         "`vacuumdb --analyze` after generating; started for the run and stopped at the end.",
-        "- Server: ONE uvicorn worker, `bench.server:create_bench_app` (the portal plus bare "
-        "routes), access log off, `MALLOC_ARENA_MAX=2` (as in the container image), on the "
-        "same 2 cores as the client.",
+        f"- Server: {WORKERS} uvicorn worker{'s' if WORKERS > 1 else ''}, "
+        "`bench.server:create_bench_app` (the portal plus bare routes), access log off, "
+        "`MALLOC_ARENA_MAX=2` (as in the container image), the portal's default "
+        "`PORTAL_REQUEST_CONCURRENCY` (requests handled at once per worker), on the same "
+        f"{os.cpu_count()} cores as the client."
+        + (
+            " CPU per request: the workers' sum; memory: the largest worker." if WORKERS > 1 else ""
+        ),
         "- Viewer: anonymous (public records only).",
         f"- One client: {REQUESTS} requests per query in sequence after a warm-up "
         "(httpx, keep-alive).",
-        f"- {CLIENTS} clients: neither `hey` nor `wrk` is installed, so an asyncio httpx client "
-        f"with {CLIENTS} connections, each sending its next request when the last one is "
-        f"answered, for {SECONDS:g} s per query; then the bare route `/bench/static/<bytes>` "
-        f"(a static HTML body of the same size as that query's response) for {SECONDS / 2:g} s "
-        "in the same run. The client is Python and shares the 2 cores with the server: the "
-        "bare route's throughput is partly limited by the client, so the ratios flatter "
-        "the portal somewhat.",
+        (
+            f"- {CLIENTS} clients: `wrk -t1 -c{CLIENTS}` ({WRK}; scripts/install-wrk.sh), each "
+            f"connection sending its next request when the last one is answered, for "
+            f"{max(1, round(SECONDS))} s per query; then the bare route `/bench/static/<bytes>` "
+            "(a static HTML body of the same size as that query's response) for "
+            f"{max(1, round(SECONDS / 2))} s in the same run. p50/p95 from wrk's latency "
+            "histogram (bench/wrk_report.lua); errors: failed connections, reads, writes, "
+            "timeouts (30 s) and statuses other than 2xx/3xx."
+            if WRK
+            else f"- {CLIENTS} clients: wrk is not installed, so an asyncio httpx client "
+            f"with {CLIENTS} connections, each sending its next request when the last one is "
+            f"answered, for {SECONDS:g} s per query; then the bare route `/bench/static/<bytes>` "
+            f"(a static HTML body of the same size as that query's response) for "
+            f"{SECONDS / 2:g} s in the same run. The client is Python and shares the cores "
+            "with the server: the bare route's throughput is partly limited by the client, so "
+            "the ratios flatter the portal somewhat."
+        ),
         "- Memory: the worker's VmRSS from /proc/<pid>/status after all its measurements "
         "(VmHWM = its peak).",
         "",

@@ -1,7 +1,12 @@
-"""ASGI middleware of the web shell: security headers and the request's language."""
+"""ASGI middleware of the web shell: security headers, the request's language, the body
+size limit and how many requests a worker handles at once."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+
+import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -143,3 +148,34 @@ class BodySizeLimitMiddleware:
             if response_started:
                 raise
             await self.on_too_large(scope, receive, send)
+
+
+class ConcurrencyLimitMiddleware:
+    """At most ``limit`` requests inside the portal at once; the others wait, in order.
+
+    Route handlers run in a thread pool and take a database connection from a pool of 15.
+    Without a limit at the door, more requests than connections could each hold a
+    connection while waiting for a thread (FastAPI validates a response model in the
+    thread pool after the handler returned) while the threads wait for connections: every
+    request would then wait for ever. A request waiting here holds nothing, so with
+    ``limit`` below the pool's size that cannot happen; and a few requests at a time
+    finish sooner than many sharing one interpreter lock. Static files are not counted.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        # One semaphore per event loop (tests run the same app in several loops).
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore]
+        self._semaphores = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = anyio.Semaphore(self.limit)
+        async with semaphore:
+            await self.app(scope, receive, send)

@@ -242,8 +242,10 @@ def test_a_text_match_is_remembered_with_its_snapshot_only() -> None:
     first = Snapshot(generation=1, seq=5, kinds={}, slot_of={})
     ids, scores = search_engine.remembered_match(first, ("programme", "a"), match("a"))
     again, _ = search_engine.remembered_match(first, ("programme", "a"), match("a"))
-    assert again is ids and calls == ["a"]
-    assert not ids.flags.writeable and not scores.flags.writeable
+    assert again is ids
+    assert calls == ["a"]
+    assert not ids.flags.writeable
+    assert not scores.flags.writeable
     search_engine.remembered_match(first, ("evaluation", "a"), match("a"))
     assert calls == ["a", "a"]
     # A later snapshot (the index moved on) asks the index again.

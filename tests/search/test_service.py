@@ -15,6 +15,7 @@ from app.evidence import ratings
 from app.members.models import Member
 from app.programmes.models import Programme, ProgrammeTerm
 from app.search import service
+from app.search.documents import FACETS
 from app.search.service import MAX_PER_PAGE, SearchQuery
 from tests import factories
 from tests.search.test_index import found, run
@@ -89,7 +90,7 @@ def test_parameters_round_trip_through_the_query_string() -> None:
 )
 def test_the_toggler_gives_the_same_links_as_toggled(params: dict[str, list[str]]) -> None:
     query = SearchQuery.from_params(params)
-    for name in service.FACETS[query.kind]:
+    for name in FACETS[query.kind]:
         toggle = query.toggler(name)
         chosen = query.filters.get(name, [])
         for code in [*chosen, "PT", "x y", "é&="]:
