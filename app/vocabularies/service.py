@@ -7,6 +7,7 @@ seen at once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -232,27 +233,51 @@ def can_curate_vocabularies(viewer: Member | None) -> bool:
 
 
 def snapshot(session: Session) -> Snapshot:
-    """All terms, read once per session (one query)."""
+    """All terms, read once per session (one query).
+
+    Every page reads all the terms, so the query asks for plain values (labels as JSON
+    text, retired as a flag) and the terms are built again only when those values differ
+    from the last ones this process saw; otherwise that snapshot is shared (read only).
+    """
     cached = session.info.get(_SESSION_KEY)
     if isinstance(cached, Snapshot):
         return cached
-    loaded = Snapshot()
     t = VocabularyTerm.__table__.c
-    # Plain rows, not ORM objects: every page reads all the terms, so this is kept cheap.
-    rows = session.execute(
-        select(t.vocabulary, t.code, t.parent_code, t.position, t.labels, t.retired_at)
-    )
-    for row in rows:
-        loaded.terms.setdefault(row.vocabulary, {})[row.code] = Term(
-            vocabulary=row.vocabulary,
-            code=row.code,
-            parent_code=row.parent_code,
-            position=row.position,
-            labels=dict(row.labels or {}),
-            retired=row.retired_at is not None,
+    rows = tuple(
+        tuple(row)
+        for row in session.execute(
+            select(
+                t.vocabulary,
+                t.code,
+                t.parent_code,
+                t.position,
+                cast(t.labels, Text),
+                t.retired_at.is_not(None),
+            ).order_by(t.id)
         )
+    )
+    global _last_built
+    last = _last_built
+    if last is not None and last[0] == rows:
+        loaded = last[1]
+    else:
+        loaded = Snapshot()
+        for vocabulary, code, parent_code, position, labels, retired in rows:
+            loaded.terms.setdefault(vocabulary, {})[code] = Term(
+                vocabulary=vocabulary,
+                code=code,
+                parent_code=parent_code,
+                position=position,
+                labels=dict(json.loads(labels) if labels else {}),
+                retired=bool(retired),
+            )
+        _last_built = (rows, loaded)
     session.info[_SESSION_KEY] = loaded
     return loaded
+
+
+# The values of the terms this process read last, and the snapshot built from them.
+_last_built: tuple[tuple[tuple[Any, ...], ...], Snapshot] | None = None
 
 
 def forget(session: Session) -> None:
