@@ -7,7 +7,8 @@ htmx asks for the results block only while the visitor types or ticks a facet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from starlette.responses import Response
 
 from app.auth.deps import DbSession, Viewer
 from app.kit.i18n import N_, _, format_number, get_locale, ngettext
+from app.members import permissions as member_permissions
 from app.search import labels
 from app.search.backends import MAX_QUERY_CHARS
 from app.search.documents import FACETS
@@ -33,7 +35,7 @@ from app.search.service import (
     search,
 )
 from app.vocabularies import service as vocabularies
-from app.web import render, wants_fragment
+from app.web import render, templates, wants_fragment
 
 router = APIRouter()
 
@@ -252,12 +254,60 @@ def _drawn_map(
     return svg, tuple(map_table_rows(dict(counts), href))
 
 
+# Rendered facets and maps, by search and index state (see side_parts).
+_PARTS_KEPT = 256
+_parts: dict[Hashable, tuple[Markup, Markup]] = {}
+_parts_lock = threading.Lock()
+
+
+def side_parts(
+    session: Session, viewer: Viewer, query: SearchQuery, result: SearchResult
+) -> tuple[Markup, Markup]:
+    """The facets and the map of a search, as HTML.
+
+    They show counts, labels and links that depend only on the search (without its page),
+    the reader's language, whether members-only records count, the state of the index and
+    the vocabulary's wording: rendered once for those and remembered, so paging, sorting
+    back and forth and the many visitors of the same search render them once. Nothing in
+    them is personal (no token, no name).
+    """
+    terms = vocabularies.snapshot(session)
+    key: Hashable = None
+    if result.version is not None:
+        key = (
+            result.version,
+            terms.edition,
+            get_locale(),
+            member_permissions.is_member(viewer),
+            query.query_string(page=""),
+        )
+        with _parts_lock:
+            kept = _parts.get(key)
+        if kept is not None:
+            return kept
+    facets_html = Markup(  # noqa: S704  (a template with autoescaping)
+        templates.env.get_template("search/_facets.html").render(
+            facets=_facets(session, query, result)
+        )
+    )
+    map_html = Markup(  # noqa: S704  (a template with autoescaping)
+        templates.env.get_template("search/_map.html").render(search_map=_map(query, result))
+    )
+    if key is not None:
+        with _parts_lock:
+            if len(_parts) >= _PARTS_KEPT:
+                _parts.clear()
+            _parts[key] = (facets_html, map_html)
+    return facets_html, map_html
+
+
 @router.get(SEARCH_PATH, name="search")
 def search_page(request: Request, session: DbSession, viewer: Viewer) -> Response:
     """Search programmes and evidence (members also search members and organisations)."""
     query = _query_for(request, viewer)
     result = search(session, viewer, query)
     page_beyond_last = not result.hits and query.page > 1 and result.total > 0
+    facets_html, map_html = side_parts(session, viewer, query, result)
     url = _href(query.query_string())
     context: dict[str, object] = {
         "query": query,
@@ -269,7 +319,8 @@ def search_page(request: Request, session: DbSession, viewer: Viewer) -> Respons
         "tabs": _tabs(query, viewer),
         "kind_label": _(KIND_LABELS[query.kind]),
         "sort_choices": [(code, _(SORT_LABELS[code])) for code in SORTS],
-        "facets": _facets(session, query, result),
+        "facets_html": facets_html,
+        "map_html": map_html,
         "active_filters": _active_filters(session, query),
         "clear_href": _href(SearchQuery(kind=query.kind).query_string()),
         "page_links": _page_links(query, result.pages) if result.pages > 1 else [],
@@ -283,7 +334,6 @@ def search_page(request: Request, session: DbSession, viewer: Viewer) -> Respons
         ),
         "first_page_href": _href(query.query_string(page="")),
         "page_beyond_last": page_beyond_last,
-        "search_map": _map(query, result),
         "terms": vocabularies.snapshot(session),
         "facet_label": lambda name, code: labels.facet_label(session, name, code),
         "is_fragment": wants_fragment(request),

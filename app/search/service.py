@@ -184,6 +184,9 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    # The state of the index answered from: (generation, seq), or None when the searching
+    # transaction has documents of its own (then nothing about it may be remembered).
+    version: tuple[int, int] | None = None
 
     @property
     def pages(self) -> int:
@@ -251,7 +254,14 @@ def search(
             Hit(query.kind, record_id, None, Markup(""), Markup(""))
             for record_id in selection.record_ids
         ]
-    return SearchResult(query=query, total=selection.total, hits=hits, facets=selection.facets)
+    shared = not connection.info.get(engine.UNCOMMITTED)
+    return SearchResult(
+        query=query,
+        total=selection.total,
+        hits=hits,
+        facets=selection.facets,
+        version=(snapshot.generation, snapshot.seq) if shared else None,
+    )
 
 
 _MODELS: dict[str, Any] = {

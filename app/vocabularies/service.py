@@ -7,6 +7,7 @@ seen at once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -76,6 +77,8 @@ class Snapshot:
     """Every term of every vocabulary, as one request sees them."""
 
     terms: dict[str, dict[str, Term]] = field(default_factory=dict)
+    # Which reading of the terms this is, in this process: a new number whenever they change.
+    edition: int = 0
 
     def vocabulary(self, name: str) -> list[Term]:
         return sorted(self.terms.get(name, {}).values(), key=lambda term: term.position)
@@ -271,12 +274,14 @@ def snapshot(session: Session) -> Snapshot:
                 labels=dict(json.loads(labels) if labels else {}),
                 retired=bool(retired),
             )
+        loaded.edition = next(_editions)
         _last_built = (rows, loaded)
     session.info[_SESSION_KEY] = loaded
     return loaded
 
 
 # The values of the terms this process read last, and the snapshot built from them.
+_editions = itertools.count(1)
 _last_built: tuple[tuple[tuple[Any, ...], ...], Snapshot] | None = None
 
 

@@ -1,0 +1,115 @@
+"""The search page's facets and map are rendered once per search and index state
+(app.search.routes.side_parts): committed changes, relabelled terms and the visitor's right
+to members-only records always show."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.members.models import Member
+from app.search import routes
+from app.vocabularies import service as vocabularies
+from tests.conftest import TEST_SECRET_KEY, PortalClient
+from tests.search.test_engine import _people, _publish, committed, database  # noqa: F401
+
+
+@pytest.fixture
+def client(database: Engine, fresh_database_url: str) -> Iterator[PortalClient]:  # noqa: F811
+    app = create_app(
+        Settings(
+            database_url=fresh_database_url,
+            secret_key=TEST_SECRET_KEY,
+            environment="development",
+            run_background_jobs=False,
+        )
+    )
+    routes._parts.clear()
+    with PortalClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+    app.state.engine.dispose()
+    routes._parts.clear()
+
+
+def country_count(page: str, code: str) -> int | None:
+    found = re.search(
+        rf'id="facet-countries-{code}".*?search-facet__count">\(([\d,]+)\)', page, re.S
+    )
+    return int(found.group(1).replace(",", "")) if found else None
+
+
+def test_facets_follow_commits_and_are_rendered_once_per_state(
+    client: TestClient,
+    database: Engine,  # noqa: F811
+) -> None:
+    people = committed(database, _people)
+    committed(database, lambda s: _publish(s, people, title="Harbour one", countries=["DE"]))
+    committed(
+        database,
+        lambda s: _publish(
+            s, people, title="Harbour hidden", countries=["FR"], visibility="members"
+        ),
+    )
+
+    page = client.get("/search").text
+    assert country_count(page, "DE") == 1
+    assert country_count(page, "FR") is None  # members-only: never counted for visitors
+    kept = dict(routes._parts)
+    assert len(kept) == 1
+    # Another page and the htmx fragment of the same search reuse the rendered parts.
+    client.get("/search?page=2")
+    client.get("/search", headers={"HX-Request": "true"})
+    assert routes._parts == kept
+
+    committed(database, lambda s: _publish(s, people, title="Harbour two", countries=["DE"]))
+    page = client.get("/search").text
+    assert country_count(page, "DE") == 2
+    assert len(routes._parts) == 2  # a new state of the index, new parts
+
+
+def test_a_relabelled_term_shows_at_once(client: TestClient, database: Engine) -> None:  # noqa: F811
+    people = committed(database, _people)
+    committed(database, lambda s: _publish(s, people, title="Harbour one", settings=["school"]))
+    assert "School" in client.get("/search").text
+
+    def relabel(session: Session) -> None:
+        coordinator = session.get(Member, people[1])
+        assert coordinator is not None
+        vocabularies.relabel_term(
+            session,
+            coordinator,
+            "settings",
+            "school",
+            {"en": "Schools and colleges", "de": "Schulen", "fr": "Écoles"},
+        )
+
+    committed(database, relabel)
+    assert "Schools and colleges" in client.get("/search").text
+
+
+def test_members_get_parts_of_their_own(client: PortalClient, database: Engine) -> None:  # noqa: F811
+    people = committed(database, _people)
+    committed(
+        database,
+        lambda s: _publish(
+            s, people, title="Harbour hidden", countries=["FR"], visibility="members"
+        ),
+    )
+    assert country_count(client.get("/search").text, "FR") is None
+
+    def sign_in(session: Session) -> None:
+        member = session.get(Member, people[0])
+        assert member is not None
+        client.sign_in_as(session, member)
+
+    committed(database, sign_in)
+    assert country_count(client.get("/search").text, "FR") == 1
+    client.cookies.clear()
+    assert country_count(client.get("/search").text, "FR") is None
