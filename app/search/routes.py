@@ -275,6 +275,7 @@ def side_parts(
     key: Hashable = None
     if result.version is not None:
         key = (
+            session.connection().engine.url,  # the database (tests use several)
             result.version,
             terms.edition,
             get_locale(),
