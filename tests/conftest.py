@@ -103,14 +103,19 @@ def db_session(connection: Connection) -> Iterator[Session]:
     session.close()
 
 
-@pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def portal_settings(database_url: str) -> Settings:
+    """The portal's settings for tests on ``database_url`` (no background jobs)."""
     return Settings(
         database_url=database_url,
         secret_key=TEST_SECRET_KEY,
         environment="development",
         run_background_jobs=False,
     )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return portal_settings(database_url)
 
 
 @pytest.fixture(scope="session")

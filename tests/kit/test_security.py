@@ -13,7 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 from app.config import Settings
 from app.kit.middleware import BodySizeLimitMiddleware
 from app.main import create_app
-from tests.conftest import TEST_SECRET_KEY, PortalClient
+from tests.conftest import TEST_SECRET_KEY, PortalClient, portal_settings
 from tests.factories import DEFAULT_PASSWORD, member
 
 
@@ -175,13 +175,7 @@ def test_sign_in_as_opens_a_server_side_session(client: PortalClient, db_session
 
 
 def _small_limit_client(database_url: str) -> TestClient:
-    settings = Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET_KEY,
-        environment="development",
-        run_background_jobs=False,
-        max_upload_bytes=1000,
-    )
+    settings = portal_settings(database_url).model_copy(update={"max_upload_bytes": 1000})
     return TestClient(create_app(settings))
 
 

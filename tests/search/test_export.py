@@ -12,14 +12,13 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.db import build_engine, make_session_factory
 from app.evidence import service as evidence_service
 from app.main import create_app
 from app.search import engine as search_engine
 from app.search import export_routes
 from tests import factories
-from tests.conftest import TEST_SECRET_KEY, PortalClient, alembic_config
+from tests.conftest import PortalClient, alembic_config, portal_settings
 from tests.evidence.test_service import evaluation_content
 from tests.search.test_api import catalogue
 
@@ -230,14 +229,7 @@ def test_without_the_test_session_the_body_streams_from_its_own_session(
     """The production path: the request's session is closed before the body starts, so the
     body is read through a session that stays open until it has been sent, then closes."""
     engine = build_engine(fresh_database_url)
-    app = create_app(
-        Settings(
-            database_url=fresh_database_url,
-            secret_key=TEST_SECRET_KEY,
-            environment="development",
-            run_background_jobs=False,
-        )
-    )
+    app = create_app(portal_settings(fresh_database_url))
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "heads")

@@ -12,25 +12,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.main import create_app
 from app.members.models import Member
 from app.search import routes
 from app.vocabularies import service as vocabularies
-from tests.conftest import TEST_SECRET_KEY, PortalClient
+from tests.conftest import PortalClient, portal_settings
 from tests.search.test_engine import _people, _publish, committed, database  # noqa: F401
 
 
 @pytest.fixture
 def client(database: Engine, fresh_database_url: str) -> Iterator[PortalClient]:  # noqa: F811
-    app = create_app(
-        Settings(
-            database_url=fresh_database_url,
-            secret_key=TEST_SECRET_KEY,
-            environment="development",
-            run_background_jobs=False,
-        )
-    )
+    app = create_app(portal_settings(fresh_database_url))
     routes._parts.clear()
     with PortalClient(app, base_url="http://testserver") as test_client:
         yield test_client
