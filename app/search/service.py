@@ -376,17 +376,24 @@ def _hits(session: Session, kind: str, record_ids: list[int], terms: Terms) -> l
         record = records.get(record_id)
         if record is None:  # removed since the snapshot was taken
             continue
-        title, text = _display(kind, record)
+        marked_title, marked_snippet = _marked(*_display(kind, record), terms)
         hits.append(
             Hit(
                 kind=kind,
                 record_id=record_id,
                 record=record,
-                title=highlight(title, terms),
-                snippet=snippet(text, terms),
+                title=marked_title,
+                snippet=marked_snippet,
             )
         )
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _marked(title: str, text: str, terms: Terms) -> tuple[Markup, Markup]:
+    """A result's highlighted title and snippet; the same texts and words give the same
+    markup, so a result shown again (another page, the next visitor) is not marked again."""
+    return highlight(title, terms), snippet(text, terms)
 
 
 def _display(kind: str, record: Any) -> tuple[str, str]:
