@@ -29,6 +29,7 @@ from app.search.map import MapRow, europe_map_svg, map_table_rows
 from app.search.service import (
     DEFAULT_PER_PAGE,
     SORTS,
+    Listing,
     SearchQuery,
     SearchResult,
     kinds_for,
@@ -302,6 +303,56 @@ def side_parts(
     return facets_html, map_html
 
 
+# Rendered results, by record version, query text, language and vocabulary (see hits_html).
+_HITS_KEPT = 4096
+_hits: dict[Hashable, Markup] = {}
+_hits_lock = threading.Lock()
+
+
+def hits_html(session: Session, result: SearchResult) -> list[Markup]:
+    """The page's results as HTML (templates/search/_hit.html), one piece per result.
+
+    A programme or evaluation is shown from its search document, whose ``seq`` changes with
+    every rewrite: with the query's text (the highlighting), the language and the vocabulary's
+    edition it decides the markup, which is remembered. Nothing in it depends on who looks
+    (the "members only" badge is the record's). Members and organisations are rendered each
+    time.
+    """
+    terms = vocabularies.snapshot(session)
+    search_hit = templates.env.get_template("search/_hit.html").module.search_hit  # type: ignore[attr-defined]
+
+    def facet_label(name: str, code: str) -> str:
+        return labels.facet_label(session, name, code)
+
+    database = session.connection().engine.url
+    pieces = []
+    for hit in result.hits:
+        key: Hashable = None
+        if result.version is not None and isinstance(hit.record, Listing):
+            key = (
+                database,
+                hit.kind,
+                hit.record_id,
+                hit.record.seq,
+                result.query.text,
+                get_locale(),
+                terms.edition,
+            )
+            with _hits_lock:
+                kept = _hits.get(key)
+            if kept is not None:
+                pieces.append(kept)
+                continue
+        piece = Markup(search_hit(hit, terms, facet_label))  # noqa: S704  (autoescaped macro)
+        if key is not None:
+            with _hits_lock:
+                if len(_hits) >= _HITS_KEPT:
+                    _hits.clear()
+                _hits[key] = piece
+        pieces.append(piece)
+    return pieces
+
+
 @router.get(SEARCH_PATH, name="search")
 def search_page(request: Request, session: DbSession, viewer: Viewer) -> Response:
     """Search programmes and evidence (members also search members and organisations)."""
@@ -321,6 +372,7 @@ def search_page(request: Request, session: DbSession, viewer: Viewer) -> Respons
         "kind_label": _(KIND_LABELS[query.kind]),
         "sort_choices": [(code, _(SORT_LABELS[code])) for code in SORTS],
         "facets_html": facets_html,
+        "hits_html": hits_html(session, result),
         "map_html": map_html,
         "active_filters": _active_filters(session, query),
         "clear_href": _href(SearchQuery(kind=query.kind).query_string()),
@@ -335,8 +387,6 @@ def search_page(request: Request, session: DbSession, viewer: Viewer) -> Respons
         ),
         "first_page_href": _href(query.query_string(page="")),
         "page_beyond_last": page_beyond_last,
-        "terms": vocabularies.snapshot(session),
-        "facet_label": lambda name, code: labels.facet_label(session, name, code),
         "is_fragment": wants_fragment(request),
     }
     response = render(request, "search/index.html", context, block="results")

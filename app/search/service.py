@@ -294,6 +294,7 @@ class Listing:
     """
 
     id: int
+    seq: int  # the index's change counter when the document was written
     title: str
     summary: str
     content_language: str
@@ -341,6 +342,7 @@ def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dic
     rows = session.execute(
         select(
             d.record_id,
+            d.seq,
             d.title,
             d.summary,
             d.language,
@@ -353,6 +355,7 @@ def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dic
     return {
         row.record_id: Listing(
             id=row.record_id,
+            seq=row.seq,
             title=row.title,
             summary=row.summary,
             content_language=row.language,

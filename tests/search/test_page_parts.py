@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.evidence import ratings
 from app.main import create_app
 from app.members.models import Member
 from app.search import routes
@@ -24,6 +25,7 @@ from tests.search.test_engine import _people, _publish, committed, database  # n
 def client(database: Engine, fresh_database_url: str) -> Iterator[PortalClient]:  # noqa: F811
     app = create_app(portal_settings(fresh_database_url))
     routes._parts.clear()
+    routes._hits.clear()
     with PortalClient(app, base_url="http://testserver") as test_client:
         yield test_client
     app.state.engine.dispose()
@@ -105,3 +107,25 @@ def test_members_get_parts_of_their_own(client: PortalClient, database: Engine) 
     assert country_count(client.get("/search").text, "FR") == 1
     client.cookies.clear()
     assert country_count(client.get("/search").text, "FR") is None
+
+
+def test_a_result_shows_its_record_as_it_is_now_and_the_words_of_each_search(
+    client: TestClient,
+    database: Engine,  # noqa: F811
+) -> None:
+    people = committed(database, _people)
+    programme = committed(database, lambda s: _publish(s, people, title="Harbour one"))
+    assert "<mark>Harbour</mark> one" in client.get("/search?q=harbour").text
+    assert "Harbour <mark>one</mark>" in client.get("/search?q=one").text
+    assert "Evidence:" not in client.get("/search?q=harbour").text  # not rated yet
+    assert routes._hits
+
+    def rate(session: Session) -> None:
+        coordinator = session.get(Member, people[1])
+        assert coordinator is not None
+        ratings.override(session, coordinator, programme, "effective", "Reviewed by the network.")
+
+    committed(database, rate)
+    page = client.get("/search?q=harbour").text
+    assert "Evidence:" in page
+    assert "<mark>Harbour</mark> one" in page
