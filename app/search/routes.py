@@ -256,7 +256,7 @@ def _drawn_map(
 
 
 # Rendered facets and maps, by search and index state (see side_parts).
-_PARTS_KEPT = 256
+_PARTS_KEPT = 128  # about 60 KB each
 _parts: dict[Hashable, tuple[Markup, Markup]] = {}
 _parts_lock = threading.Lock()
 
@@ -304,7 +304,7 @@ def side_parts(
 
 
 # Rendered results, by record version, query text, language and vocabulary (see hits_html).
-_HITS_KEPT = 4096
+_HITS_KEPT = 4096  # about 1.5 KB each
 _hits: dict[Hashable, Markup] = {}
 _hits_lock = threading.Lock()
 
