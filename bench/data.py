@@ -136,12 +136,7 @@ def sqlite_dataset(size: int, *, show: bool = True) -> str:
         return f"sqlite:///{path}"
     stale = _newest(directory.glob(f"*-{size}.db")) if REUSE_STALE else None
     if stale is not None:
-        note = (
-            f"SQLite {size:,}: reusing {stale.name}, built from older sources "
-            f"(current key {dataset_key(size)})"
-        )
-        print(note, flush=True)
-        STALE_NOTES.append(note)
+        _reusing_stale("SQLite", size, stale.name)
         _analyzed(stale)
         return f"sqlite:///{stale}"
     part = path.with_suffix(".part")
@@ -151,6 +146,16 @@ def sqlite_dataset(size: int, *, show: bool = True) -> str:
     _fill(f"sqlite:///{part}", size, show=show)
     part.rename(path)
     return f"sqlite:///{path}"
+
+
+def _reusing_stale(database: str, size: int, name: str) -> None:
+    """Says (now and in the report) that a set built from older sources is measured."""
+    note = (
+        f"{database} {size:,}: reusing {name}, built from older sources "
+        f"(current key {dataset_key(size)})"
+    )
+    print(note, flush=True)
+    STALE_NOTES.append(note)
 
 
 def _analyzed(path: Path) -> None:
@@ -286,12 +291,7 @@ class PostgresCluster:
             return self.url(name)
         stale = _newest(self.directory.glob(f"bench_*_{size}.done")) if REUSE_STALE else None
         if stale is not None:
-            note = (
-                f"PostgreSQL {size:,}: reusing {stale.stem}, built from older sources "
-                f"(current key {dataset_key(size)})"
-            )
-            print(note, flush=True)
-            STALE_NOTES.append(note)
+            _reusing_stale("PostgreSQL", size, stale.stem)
             return self.url(stale.stem)
         print(f"PostgreSQL {size:,}: building database {name}", flush=True)
         self._psql(f"DROP DATABASE IF EXISTS {name}")

@@ -139,6 +139,12 @@ with make_session_factory(engine)() as session:
     }}))
 engine.dispose()
 """
+    counts: dict[str, int] = json.loads(python_output(live_env, code))
+    return counts
+
+
+def python_output(live_env: dict[str, str], code: str) -> str:
+    """The last line Python ``code`` prints, run with the live portal's settings."""
     output = subprocess.run(
         [sys.executable, "-c", code],
         env=live_env,
@@ -147,8 +153,7 @@ engine.dispose()
         capture_output=True,
         text=True,
     ).stdout
-    counts: dict[str, int] = json.loads(output.strip().splitlines()[-1])
-    return counts
+    return output.strip().splitlines()[-1]
 
 
 def facet_count(page: Page, field: str, code: str) -> int:
@@ -271,3 +276,39 @@ def test_a_member_saves_a_search_and_manages_it(page: Page, live_server: str, da
     row.get_by_role("link", name=re.compile(f"Portugal {data.token}")).click()
     expect(page).to_have_url(re.compile(rf"q={data.token}"))
     expect(page).to_have_url(re.compile(r"countries=PT"))
+
+
+def test_the_unsubscribe_link_of_an_alert_stops_it(
+    page: Page, live_server: str, live_env: dict[str, str], data: Data
+) -> None:
+    """The link in a digest: a page with one button, no sign-in needed."""
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/search?q={data.token}")
+    name = f"Alerts {data.token}"
+    page.get_by_label("Name of the saved search").fill(name)
+    page.get_by_role("button", name="Save this search").click()
+    page.wait_for_url(re.compile(r"/search\?"))
+    path = python_output(
+        live_env,
+        f"""
+import app.models
+from sqlalchemy import select
+from app.config import get_settings
+from app.db import build_engine, make_session_factory
+from app.search import saved
+
+engine = build_engine(get_settings().database_url)
+with make_session_factory(engine)() as session:
+    found = session.scalars(select(saved.SavedSearch).where(saved.SavedSearch.name == {name!r}))
+    print(saved.unsubscribe_path(saved.unsubscribe_token(found.one().id)))
+engine.dispose()
+""",
+    )
+    page.context.clear_cookies()
+    page.goto(live_server + path)
+    expect(page.get_by_role("heading", name="Stop search alerts")).to_be_visible()
+    expect(page.get_by_text(name)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Stop the alerts").click()
+    expect(page.get_by_role("status")).to_contain_text(f"no more alerts for “{name}”")
+    assert axe_violations(page) == []
