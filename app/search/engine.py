@@ -33,6 +33,7 @@ from app.search.models import KINDS, SearchState, id_range
 
 Bools = NDArray[np.bool_]
 Ints = NDArray[np.int64]
+Scores = NDArray[np.float64]
 _LOAD_CHUNK = 20_000
 
 
@@ -95,8 +96,8 @@ class Snapshot:
     kinds: Mapping[str, KindData]
     # Per kind, by record id: the slot of the record's current document (-1: none).
     slot_of: Mapping[str, NDArray[np.int32]]
-    # Answers to searches without text (see select_page), valid as long as this snapshot.
-    answers: dict[Any, tuple[int, dict[str, dict[str, int]], Ints]] = field(
+    # Answers to searches (see select_page), valid as long as this snapshot.
+    answers: dict[Any, tuple[int, dict[str, dict[str, int]], NDArray[np.int32]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     # Documents matching a query's words (see remembered_match), valid as long as this.
@@ -478,46 +479,48 @@ def base_mask(snapshot: Snapshot, kind: str, *, public_only: bool) -> Bools:
     return data.alive & data.public if public_only else data.alive.copy()
 
 
+# Kept answers per snapshot, and slots in all (4 bytes each: 8 MB).
 _ANSWERS_KEPT = 64
+_ANSWER_SLOTS_KEPT = 2_000_000
+
+# What a search looks in: the slots it may show, and each slot's text score (None without
+# text). Called only when the answer is not kept already.
+Scope = Callable[[], tuple[Bools, Scores | None]]
 
 
 def select_page(
     snapshot: Snapshot,
     kind: str,
-    base: Bools,
+    scope: Scope,
     filters: Mapping[str, Sequence[str]],
     *,
     sort: str,
-    score: NDArray[np.float64] | None,
     offset: int,
     limit: int,
     facet_fields: Sequence[str],
     since: int | None = None,
-    remember: Any = None,
+    remember: Hashable = None,
 ) -> Selection:
     """Filter, count facets, sort and cut one page.
 
     Codes within a field are alternatives, fields combine. A field's counts are taken with
     every filter but its own, so a chosen code's siblings show what choosing them would add.
-    ``remember``: a key that, with the kind, filters, sort and ``since``, identifies ``base``
-    (the caller's visibility when there is no text): the counts and the whole order are then
-    kept with the snapshot, and the same search asks again for a slice only.
+    ``remember``: a key that, with the kind, filters, sort and ``since``, identifies what
+    ``scope`` returns (the caller's visibility and the query's words): the counts and the
+    whole order are then kept with the snapshot, and the same search asked again (another
+    page, the next visitor, an htmx refresh) costs a slice only.
     """
     data = snapshot.kinds[kind]
     key = None
-    if remember is not None and sort != "relevance":
+    if remember is not None:
         chosen_codes = tuple(
-            sorted((name, tuple(sorted(codes))) for name, codes in filters.items())
+            sorted((name, tuple(sorted(codes))) for name, codes in filters.items() if codes)
         )
         key = (remember, kind, chosen_codes, sort, since)
         answer = snapshot.answers.get(key)
         if answer is not None:
-            kept = answer[2][offset : offset + limit]
-            return Selection(
-                total=answer[0],
-                record_ids=[int(i) for i in data.record_ids[kept]],
-                facets=answer[1],
-            )
+            return _slice(data, answer, offset, limit)
+    base, score = scope()
     masks = {name: _field_mask(data, name, codes) for name, codes in filters.items() if codes}
     if since is not None:
         base = base & ((data.published >= since) | (data.rated >= since))
@@ -530,13 +533,13 @@ def select_page(
         if field_data is None:
             facets[name] = {}
             continue
-        scope = full
+        in_scope = full
         if name in masks:
-            scope = base.copy()
+            in_scope = base.copy()
             for other, mask in masks.items():
                 if other != name:
-                    scope &= mask
-        counts = field_data.counts(scope)
+                    in_scope &= mask
+        counts = field_data.counts(in_scope)
         facets[name] = {
             code: int(count) for code, count in zip(field_data.codes, counts, strict=False) if count
         }
@@ -545,31 +548,53 @@ def select_page(
     end = min(offset + limit, total)
     if sort == "relevance" and score is not None:
         # Title matches first, then the strongest evidence, then the newest.
-        order = np.lexsort(
-            (data.newest_rank[candidates], data.rating_order[candidates], -score[candidates])
+        sort_keys: tuple[Ints | Scores, ...] = (
+            data.newest_rank[candidates],
+            data.rating_order[candidates],
+            -score[candidates],
         )
-        chosen = candidates[order[offset:end]]
+    elif sort == "rating":
+        sort_keys = (data.rating_order[candidates] * data.size + data.newest_rank[candidates],)
     else:
-        if sort == "rating":
-            sort_key = data.rating_order[candidates] * data.size + data.newest_rank[candidates]
-        else:
-            sort_key = data.newest_rank[candidates]
-        if key is not None:
-            ordered = candidates[np.argsort(sort_key)]
-            if len(snapshot.answers) >= _ANSWERS_KEPT:
-                snapshot.answers.clear()
-            snapshot.answers[key] = (total, facets, ordered)
-            chosen = ordered[offset:end]
-        elif offset >= total or limit <= 0:
-            chosen = candidates[:0]
-        elif end < total:
-            part = np.argpartition(sort_key, end - 1)[:end]
-            chosen = candidates[part[np.argsort(sort_key[part])][offset:end]]
-        else:
-            chosen = candidates[np.argsort(sort_key)[offset:end]]
+        sort_keys = (data.newest_rank[candidates],)
+    if key is not None and total <= _ANSWER_SLOTS_KEPT:
+        ordered = candidates[_order(sort_keys)].astype(np.int32)
+        ordered.setflags(write=False)  # shared by the requests that follow
+        answer = (total, facets, ordered)
+        kept = sum(len(slots) for _, _, slots in snapshot.answers.values())
+        if len(snapshot.answers) >= _ANSWERS_KEPT or kept + total > _ANSWER_SLOTS_KEPT:
+            snapshot.answers.clear()
+        snapshot.answers[key] = answer
+        return _slice(data, answer, offset, limit)
+    if offset >= total or limit <= 0:
+        chosen = candidates[:0]
+    elif end < total and len(sort_keys) == 1:
+        sort_key = sort_keys[0]
+        part = np.argpartition(sort_key, end - 1)[:end]
+        chosen = candidates[part[np.argsort(sort_key[part])][offset:end]]
+    else:
+        chosen = candidates[_order(sort_keys)[offset:end]]
     return Selection(
         total=total, record_ids=[int(i) for i in data.record_ids[chosen]], facets=facets
     )
+
+
+def _order(sort_keys: tuple[Ints | Scores, ...]) -> Ints:
+    """Positions in sorted order; the last key sorts first (as ``np.lexsort``)."""
+    if len(sort_keys) == 1:
+        return np.argsort(sort_keys[0], kind="stable")
+    return np.lexsort(sort_keys)
+
+
+def _slice(
+    data: KindData,
+    answer: tuple[int, dict[str, dict[str, int]], NDArray[np.int32]],
+    offset: int,
+    limit: int,
+) -> Selection:
+    total, facets, ordered = answer
+    kept = ordered[offset : offset + limit] if limit > 0 else ordered[:0]
+    return Selection(total=total, record_ids=[int(i) for i in data.record_ids[kept]], facets=facets)
 
 
 def keep_fresh(factory: sessionmaker[Session]) -> None:

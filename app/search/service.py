@@ -223,9 +223,11 @@ def search(
     snapshot = facet_engine.current(connection)
     public_only = not member_permissions.is_member(viewer)
     terms = Terms.parse(query.text)
-    score = None
-    base = engine.base_mask(snapshot, query.kind, public_only=public_only)
-    if terms:
+
+    def scope() -> tuple[engine.Bools, engine.Scores | None]:
+        base = engine.base_mask(snapshot, query.kind, public_only=public_only)
+        if not terms:
+            return base, None
         backend = for_dialect(connection.dialect.name)
         ids, scores = engine.remembered_match(
             snapshot,
@@ -233,20 +235,20 @@ def search(
             lambda: backend.match(connection, terms, query.kind),
         )
         mask, score = engine.text_mask(snapshot, query.kind, ids, scores)
-        base &= mask
+        return base & mask, score
+
     selection = engine.select_page(
         snapshot,
         query.kind,
-        base,
+        scope,
         query.filters,
         sort=query.effective_sort,
-        score=score,
         offset=(query.page - 1) * query.per_page,
         limit=query.per_page,
         facet_fields=FACETS[query.kind],
         since=int(since.timestamp()) if since else None,
-        # Without text the visibility alone decides what is searched: answers are kept.
-        remember=None if terms else ("public" if public_only else "members"),
+        # What the scope holds: the visibility and the words (the snapshot fixes the rest).
+        remember=("public" if public_only else "members", terms),
     )
     hits = _hits(session, query.kind, selection.record_ids, terms) if load else []
     if not load:

@@ -252,3 +252,80 @@ def test_a_text_match_is_remembered_with_its_snapshot_only() -> None:
     later = Snapshot(generation=1, seq=6, kinds={}, slot_of={})
     search_engine.remembered_match(later, ("programme", "a"), match("a"))
     assert calls == ["a", "a", "a"]
+
+
+def _six_programmes() -> Snapshot:
+    """A snapshot of six programmes: slots 0–5 are records 1–6, alternately DE and FR."""
+    data = search_engine.KindData(
+        doc_ids=np.arange(6, dtype=np.int64),
+        record_ids=np.arange(1, 7, dtype=np.int64),
+        alive=np.ones(6, dtype=bool),
+        public=np.array([True, True, True, True, True, False]),
+        published=np.zeros(6, dtype=np.int64),
+        rated=np.zeros(6, dtype=np.int64),
+        rating_order=np.array([2, 0, 1, 0, 2, 1], dtype=np.int64),
+        fields={
+            "countries": search_engine.FieldData(
+                codes=("DE", "FR"),
+                slots=np.arange(6, dtype=np.int32),
+                values=np.array([0, 1, 0, 1, 0, 1], dtype=np.int32),
+                offsets=np.arange(7, dtype=np.int64),
+            )
+        },
+        newest_rank=np.array([5, 4, 3, 2, 1, 0], dtype=np.int64),
+    )
+    return Snapshot(generation=1, seq=5, kinds={"programme": data}, slot_of={})
+
+
+def test_a_search_answer_is_remembered_for_every_page_and_only_for_its_own_key() -> None:
+    snapshot = _six_programmes()
+    scores = np.array([1.0, 3.0, 3.0, 0.5, 2.0, 0.1])
+    calls: list[str] = []
+
+    def page(
+        offset: int,
+        remember: Any,
+        filters: dict[str, list[str]] | None = None,
+        sort: str = "relevance",
+        on: Snapshot = snapshot,
+    ) -> tuple[int, list[int], dict[str, dict[str, int]]]:
+        def scope() -> tuple[Any, Any]:
+            calls.append("scope")
+            return on.kinds["programme"].alive.copy(), scores
+
+        selection = search_engine.select_page(
+            on,
+            "programme",
+            scope,
+            filters or {},
+            sort=sort,
+            offset=offset,
+            limit=2,
+            facet_fields=["countries"],
+            remember=remember,
+        )
+        return selection.total, selection.record_ids, selection.facets
+
+    fresh = [page(offset, None) for offset in (0, 2, 4, 6)]
+    assert len(calls) == 4  # nothing kept without a key
+    calls.clear()
+    kept = [page(offset, ("public", "words")) for offset in (0, 2, 4, 6)]
+    assert calls == ["scope"]  # the pages after the first are slices of the kept order
+    assert kept == fresh
+    # Best score first; equal scores by rating (record 2 before 3); past the end: empty.
+    assert [record for _, records, _ in kept for record in records] == [2, 3, 5, 1, 4, 6]
+    assert kept[0][0] == 6 and kept[3][1] == []
+    assert kept[0][2] == {"countries": {"DE": 3, "FR": 3}}
+
+    # Other words, other filters, another sort or another snapshot: worked out again.
+    page(0, ("public", "other words"))
+    assert len(calls) == 2
+    assert page(0, ("public", "words"), {"countries": ["FR"]})[1] == [2, 4]
+    assert len(calls) == 3
+    assert page(0, ("public", "words"), sort="newest")[1] == [6, 5]
+    assert len(calls) == 4
+    later = _six_programmes()
+    assert page(2, ("public", "words"), on=later) == kept[1]
+    assert len(calls) == 5
+    (answer,) = later.answers.values()
+    assert not answer[2].flags.writeable  # shared by the requests that follow
