@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Annotated, Any
 
 from fastapi import Depends
-from jinja2 import nodes
+from jinja2 import nodes, pass_context
+from jinja2.runtime import Context
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 from starlette.datastructures import FormData
@@ -73,7 +75,35 @@ def page_href(request: Request) -> Callable[[int], str]:
     return lambda number: "?" + str(request.url.include_query_params(page=number).query)
 
 
+@pass_context
+def url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """The address of a named route as a path from the site's root (the same on every host).
+
+    Starlette's own asks every route for the name on each call; a page's few addresses
+    are worked out once per application instead.
+    """
+    request: Request = context["request"]
+    paths = _paths.get(request.app)
+    if paths is None:
+        paths = _paths.setdefault(request.app, {})
+    key = (name, tuple(sorted(path_params.items())))
+    path = paths.get(key)
+    if path is None:
+        if len(paths) >= _PATHS_KEPT:
+            paths.clear()
+        path = paths[key] = str(request.app.url_path_for(name, **path_params))
+    return str(request.scope.get("root_path", "")) + path
+
+
+# Per application: (route name, parameters) -> path. The pages name a few dozen at most.
+_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, tuple[tuple[str, Any], ...]], str]] = (
+    weakref.WeakKeyDictionary()
+)
+_PATHS_KEPT = 1024
+
+
 templates.env.globals.update(
+    url_for=url_for,
     pop_notice=pop_notice,
     page_href=page_href,
     csrf_token=csrf_token,
