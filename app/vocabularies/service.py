@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Select, Text, case, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -236,19 +236,27 @@ def can_curate_vocabularies(viewer: Member | None) -> bool:
 
 
 def snapshot(session: Session) -> Snapshot:
-    """All terms, read once per session (one query).
+    """All terms, read once per session.
 
-    Every page reads all the terms, so the query asks for plain values (labels as JSON
-    text, retired as a flag) and the terms are built again only when those values differ
-    from the last ones this process saw; otherwise that snapshot is shared (read only).
+    Every page needs the terms, and they seldom change: each session asks the database for
+    a fingerprint of them (one row: every term's values joined), and the terms are read and
+    built again only when it differs from the last one this process saw; otherwise that
+    snapshot is shared (read only).
     """
     cached = session.info.get(_SESSION_KEY)
     if isinstance(cached, Snapshot):
         return cached
-    t = VocabularyTerm.__table__.c
-    rows = tuple(
-        tuple(row)
-        for row in session.execute(
+    fingerprint = session.execute(_fingerprint(session.get_bind().dialect.name)).scalar()
+    global _last_built
+    last = _last_built
+    if last is not None and last[0] == fingerprint:
+        loaded = last[1]
+    else:
+        t = VocabularyTerm.__table__.c
+        loaded = Snapshot()
+        # Read after the fingerprint: a change committed in between only means one more
+        # build, on the next session that sees the new fingerprint.
+        for vocabulary, code, parent_code, position, labels, retired in session.execute(
             select(
                 t.vocabulary,
                 t.code,
@@ -257,15 +265,7 @@ def snapshot(session: Session) -> Snapshot:
                 cast(t.labels, Text),
                 t.retired_at.is_not(None),
             ).order_by(t.id)
-        )
-    )
-    global _last_built
-    last = _last_built
-    if last is not None and last[0] == rows:
-        loaded = last[1]
-    else:
-        loaded = Snapshot()
-        for vocabulary, code, parent_code, position, labels, retired in rows:
+        ):
             loaded.terms.setdefault(vocabulary, {})[code] = Term(
                 vocabulary=vocabulary,
                 code=code,
@@ -275,14 +275,39 @@ def snapshot(session: Session) -> Snapshot:
                 retired=bool(retired),
             )
         loaded.edition = next(_editions)
-        _last_built = (rows, loaded)
+        _last_built = (fingerprint, loaded)
     session.info[_SESSION_KEY] = loaded
     return loaded
 
 
-# The values of the terms this process read last, and the snapshot built from them.
+@lru_cache(maxsize=4)
+def _fingerprint(dialect: str) -> Select[str | None]:
+    """Every term's values, one line per term in order, as one text."""
+    t = VocabularyTerm.__table__.c
+    line = (
+        t.vocabulary
+        + "|"
+        + t.code
+        + "|"
+        + func.coalesce(t.parent_code, "")
+        + "|"
+        + cast(t.position, Text)
+        + "|"
+        + func.coalesce(cast(t.labels, Text), "")
+        + "|"
+        + case((t.retired_at.is_(None), "0"), else_="1")
+    )
+    if dialect == "postgresql":
+        return select(func.aggregate_strings(line, "\n").aggregate_order_by(t.id))
+    # SQLite before 3.44 has no ORDER BY within an aggregate; it joins the rows of an
+    # ordered subquery in that order.
+    ordered = select(line.label("line")).order_by(t.id).subquery()
+    return select(func.aggregate_strings(ordered.c.line, "\n"))
+
+
+# The fingerprint of the terms this process read last, and the snapshot built from them.
 _editions = itertools.count(1)
-_last_built: tuple[tuple[tuple[Any, ...], ...], Snapshot] | None = None
+_last_built: tuple[str | None, Snapshot] | None = None
 
 
 def forget(session: Session) -> None:

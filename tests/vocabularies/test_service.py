@@ -344,3 +344,41 @@ def test_the_summaries_count_offered_and_retired_terms(db_session: Session) -> N
     assert summaries["target_groups"].active_count == 4
     assert summaries["prevention_level"].multiple is False
     assert summaries["countries"].label == "Countries"
+
+
+def test_the_terms_are_read_again_after_any_change_to_them(db_session: Session) -> None:
+    """The shared snapshot is reused only while the terms' fingerprint is the same."""
+    first = service.snapshot(db_session)
+    service.forget(db_session)
+    assert service.snapshot(db_session) is first  # nothing changed: shared, not rebuilt
+
+    term = db_session.scalars(
+        select(VocabularyTerm).where(
+            VocabularyTerm.vocabulary == "settings", VocabularyTerm.code == "school"
+        )
+    ).one()
+    changes = [
+        ("labels", {"en": "Schools and colleges"}),
+        ("position", term.position + 7),
+        ("retired_at", service.utcnow()),
+        ("parent_code", "parents"),
+    ]
+    seen = [first]
+    for attribute, value in changes:
+        setattr(term, attribute, value)
+        db_session.flush()
+        service.forget(db_session)
+        loaded = service.snapshot(db_session)
+        assert all(loaded is not earlier for earlier in seen), attribute
+        assert loaded.edition > seen[-1].edition
+        seen.append(loaded)
+    changed = seen[-1].term("settings", "school")
+    assert changed is not None
+    assert changed.labels == {"en": "Schools and colleges"}
+    assert changed.retired and changed.parent_code == "parents"
+    assert changed.position == term.position
+
+    db_session.add(VocabularyTerm(vocabulary="settings", code="youth_club", labels=LABELS))
+    db_session.flush()
+    service.forget(db_session)
+    assert service.snapshot(db_session).term("settings", "youth_club") is not None
