@@ -303,7 +303,7 @@ class Listing:
     visibility: str
     rating_level: str | None
     year: int | None
-    facet_codes: Mapping[str, list[str]]
+    facet_codes: Mapping[str, tuple[str, ...]]  # shared: read only
 
     def codes(self, name: str) -> list[str]:
         return list(self.facet_codes.get(name, ()))
@@ -329,13 +329,13 @@ class Listing:
         return self.summary
 
 
-def decode_codes(encoded: str) -> dict[str, list[str]]:
+def decode_codes(encoded: str) -> dict[str, tuple[str, ...]]:
     """The inverse of :func:`app.search.documents.encode_codes`."""
     codes: dict[str, list[str]] = {}
     for pair in encoded.split():
         name, _, code = pair.partition("=")
         codes.setdefault(name, []).append(code)
-    return codes
+    return {name: tuple(values) for name, values in codes.items()}
 
 
 def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dict[int, Listing]:
@@ -354,20 +354,24 @@ def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dic
             d.codes,
         ).where(d.id.in_([document_id(kind, record_id) for record_id in record_ids]))
     )
-    return {
-        row.record_id: Listing(
-            id=row.record_id,
-            seq=row.seq,
-            title=row.title,
-            summary=row.summary,
-            content_language=row.language,
-            visibility=row.visibility,
-            rating_level=row.rating_level,
-            year=row.year,
-            facet_codes=decode_codes(row.codes),
-        )
-        for row in rows
-    }
+    return {row[0]: _listing(tuple(row)) for row in rows}
+
+
+@lru_cache(maxsize=4096)
+def _listing(row: tuple[Any, ...]) -> Listing:
+    """A document row's listing; the same row (a result shown again) gives the same one."""
+    record_id, seq, title, summary, language, visibility, rating_level, year, codes = row
+    return Listing(
+        id=record_id,
+        seq=seq,
+        title=title,
+        summary=summary,
+        content_language=language,
+        visibility=visibility,
+        rating_level=rating_level,
+        year=year,
+        facet_codes=decode_codes(codes),
+    )
 
 
 def _hits(session: Session, kind: str, record_ids: list[int], terms: Terms) -> list[Hit]:
