@@ -48,7 +48,8 @@ class FieldData:
     codes: tuple[str, ...]
     slots: NDArray[np.int32]
     values: NDArray[np.int32]
-    offsets: NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    # 32 bits: a worker holds one per field, each as long as the kind's documents.
+    offsets: NDArray[np.int32] = field(default_factory=lambda: np.zeros(1, np.int32))
 
     def counts(self, scope: Bools) -> NDArray[np.int64]:
         """How many documents in ``scope`` have each code."""
@@ -82,7 +83,7 @@ class KindData:
     rated: Ints
     rating_order: Ints  # position in LEVEL_ORDER (best first); len(LEVEL_ORDER) when none
     fields: Mapping[str, FieldData]
-    newest_rank: Ints = field(default_factory=lambda: np.empty(0, np.int64))
+    newest_rank: NDArray[np.int32] = field(default_factory=lambda: np.empty(0, np.int32))
 
     @property
     def size(self) -> int:
@@ -210,7 +211,7 @@ def _merge(
             values=new_values
             if previous is None
             else np.concatenate([previous.values, new_values]),
-            offsets=np.searchsorted(all_slots, np.arange(len(alive) + 1)).astype(np.int64),
+            offsets=np.searchsorted(all_slots, np.arange(len(alive) + 1)).astype(np.int32),
         )
     data = KindData(
         doc_ids=joined(None if old is None else old.doc_ids, new.doc_ids),
@@ -224,7 +225,7 @@ def _merge(
     )
     # Newest first, ties by the later document: a unique rank per slot for exact paging.
     order = np.lexsort((-data.doc_ids, -data.published))
-    rank = np.empty(data.size, dtype=np.int64)
+    rank = np.empty(data.size, dtype=np.int32)
     rank[order] = np.arange(data.size)
     return KindData(**{**data.__dict__, "newest_rank": rank})
 
@@ -548,13 +549,16 @@ def select_page(
     end = min(offset + limit, total)
     if sort == "relevance" and score is not None:
         # Title matches first, then the strongest evidence, then the newest.
-        sort_keys: tuple[Ints | Scores, ...] = (
+        sort_keys: tuple[NDArray[Any], ...] = (
             data.newest_rank[candidates],
             data.rating_order[candidates],
             -score[candidates],
         )
     elif sort == "rating":
-        sort_keys = (data.rating_order[candidates] * data.size + data.newest_rank[candidates],)
+        sort_keys = (
+            data.rating_order[candidates] * data.size
+            + data.newest_rank[candidates].astype(np.int64),
+        )
     else:
         sort_keys = (data.newest_rank[candidates],)
     if key is not None and total <= _ANSWER_SLOTS_KEPT:
@@ -579,7 +583,7 @@ def select_page(
     )
 
 
-def _order(sort_keys: tuple[Ints | Scores, ...]) -> Ints:
+def _order(sort_keys: tuple[NDArray[Any], ...]) -> Ints:
     """Positions in sorted order; the last key sorts first (as ``np.lexsort``)."""
     if len(sort_keys) == 1:
         return np.argsort(sort_keys[0], kind="stable")
