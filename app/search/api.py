@@ -33,6 +33,8 @@ from app.evidence.models import evaluation_programme
 from app.kit.api import Responses, bearer_scheme, problem_response
 from app.kit.errors import PermissionDenied
 from app.kit.i18n import N_
+from app.kit.memo import Memo
+from app.members import permissions as member_permissions
 from app.members import profile_service
 from app.members.models import Member
 from app.programmes import repository as programme_repository
@@ -284,14 +286,37 @@ def _result(hit: service.Hit, links: Mapping[int, list[int]]) -> Any:
     return OrganisationResult(**common, name=record.name, country=record.country)
 
 
+# The visible programme links of a page of evaluations, by database, index state, the
+# viewer's right to members-only programmes and the page's evaluations.
+_page_links: Memo[dict[int, list[int]]] = Memo(256)
+
+
+def _links(session: Session, viewer: Member | None, result: SearchResult) -> dict[int, list[int]]:
+    """:func:`visible_programme_links` of the page, kept while the index state is the same.
+
+    A link, and a programme's status or visibility, change only with a document of the
+    index (an evaluation's or a programme's), so with each new state (``result.version``).
+    """
+    ids = [hit.record_id for hit in result.hits]
+    if result.version is None:
+        return visible_programme_links(session, viewer, ids)
+    key = (
+        session.connection().engine.url,
+        result.version,
+        member_permissions.is_member(viewer),
+        tuple(ids),
+    )
+    links = _page_links.get(key)
+    if links is None:
+        links = visible_programme_links(session, viewer, ids)
+        _page_links.put(key, links)
+    return links
+
+
 def search_page(session: Session, viewer: Member | None, result: SearchResult) -> SearchPage:
     """The API's answer for one page of results."""
     query = result.query
-    links = (
-        visible_programme_links(session, viewer, [hit.record_id for hit in result.hits])
-        if query.kind == "evaluation"
-        else {}
-    )
+    links = _links(session, viewer, result) if query.kind == "evaluation" else {}
     return SearchPage(
         query=NormalisedQuery(
             q=query.text,

@@ -7,7 +7,6 @@ htmx asks for the results block only while the visitor types or ticks a facet.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +20,7 @@ from starlette.responses import Response
 
 from app.auth.deps import DbSession, Viewer
 from app.kit.i18n import N_, _, format_number, get_locale, ngettext
+from app.kit.memo import Memo
 from app.members import permissions as member_permissions
 from app.search import labels
 from app.search.backends import MAX_QUERY_CHARS
@@ -256,9 +256,7 @@ def _drawn_map(
 
 
 # Rendered facets and maps, by search and index state (see side_parts).
-_PARTS_KEPT = 128  # about 60 KB each
-_parts: dict[Hashable, tuple[Markup, Markup]] = {}
-_parts_lock = threading.Lock()
+_parts: Memo[tuple[Markup, Markup]] = Memo(128)  # about 60 KB each
 
 
 def side_parts(
@@ -283,8 +281,7 @@ def side_parts(
             member_permissions.is_member(viewer),
             query.query_string(page=""),
         )
-        with _parts_lock:
-            kept = _parts.get(key)
+        kept = _parts.get(key)
         if kept is not None:
             return kept
     facets_html = Markup(  # noqa: S704  (a template with autoescaping)
@@ -296,17 +293,12 @@ def side_parts(
         templates.env.get_template("search/_map.html").render(search_map=_map(query, result))
     )
     if key is not None:
-        with _parts_lock:
-            if len(_parts) >= _PARTS_KEPT:
-                _parts.clear()
-            _parts[key] = (facets_html, map_html)
+        _parts.put(key, (facets_html, map_html))
     return facets_html, map_html
 
 
 # Rendered results, by record version, query text, language and vocabulary (see hits_html).
-_HITS_KEPT = 4096  # about 1.5 KB each
-_hits: dict[Hashable, Markup] = {}
-_hits_lock = threading.Lock()
+_hits: Memo[Markup] = Memo(4096)  # about 1.5 KB each
 
 
 def hits_html(session: Session, result: SearchResult) -> list[Markup]:
@@ -338,17 +330,13 @@ def hits_html(session: Session, result: SearchResult) -> list[Markup]:
                 get_locale(),
                 terms.edition,
             )
-            with _hits_lock:
-                kept = _hits.get(key)
+            kept = _hits.get(key)
             if kept is not None:
                 pieces.append(kept)
                 continue
         piece = Markup(search_hit(hit, terms, facet_label))  # noqa: S704  (autoescaped macro)
         if key is not None:
-            with _hits_lock:
-                if len(_hits) >= _HITS_KEPT:
-                    _hits.clear()
-                _hits[key] = piece
+            _hits.put(key, piece)
         pieces.append(piece)
     return pieces
 

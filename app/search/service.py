@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.evidence.models import Evaluation
+from app.kit.memo import Memo
 from app.members import permissions as member_permissions
 from app.members.models import Member
 from app.organisations.models import Organisation
@@ -338,28 +339,56 @@ def decode_codes(encoded: str) -> dict[str, tuple[str, ...]]:
     return {name: tuple(values) for name, values in codes.items()}
 
 
+_LISTING_COLUMNS = (
+    "record_id",
+    "seq",
+    "title",
+    "summary",
+    "language",
+    "visibility",
+    "rating_level",
+    "year",
+    "codes",
+)
+# Listings by database, kind, record and document version (``seq``: a committed document's
+# version is never given to other content).
+_listings: Memo[Listing] = Memo(4096)  # about 2 KB each
+
+
 def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dict[int, Listing]:
-    """The listings of programmes or evaluations from their search documents (one query)."""
+    """The listings of programmes or evaluations from their search documents.
+
+    The versions of the page's documents are read first (one small query); only documents
+    not seen in that version are read in full and decoded (a second query). A transaction
+    with documents of its own reads them in full, and keeps none.
+    """
     d = SearchDocument.__table__.c
-    rows = session.execute(
-        select(
-            d.record_id,
-            d.seq,
-            d.title,
-            d.summary,
-            d.language,
-            d.visibility,
-            d.rating_level,
-            d.year,
-            d.codes,
-        ).where(d.id.in_([document_id(kind, record_id) for record_id in record_ids]))
-    )
-    return {row[0]: _listing(tuple(row)) for row in rows}
+    connection = session.connection()
+    wanted = [document_id(kind, record_id) for record_id in record_ids]
+    shared = not connection.info.get(engine.UNCOMMITTED)
+    database = connection.engine.url
+    found: dict[int, Listing] = {}
+    if shared and wanted:
+        versions = session.execute(select(d.record_id, d.seq).where(d.id.in_(wanted)))
+        wanted = []
+        for record_id, seq in versions:
+            kept = _listings.get((database, kind, record_id, seq))
+            if kept is None:
+                wanted.append(document_id(kind, record_id))
+            else:
+                found[record_id] = kept
+    if wanted:
+        columns = [d[name] for name in _LISTING_COLUMNS]
+        for row in session.execute(select(*columns).where(d.id.in_(wanted))):
+            listing = _listing(tuple(row))
+            found[listing.id] = listing
+            if shared:
+                _listings.put((database, kind, listing.id, listing.seq), listing)
+    return found
 
 
-@lru_cache(maxsize=4096)
 def _listing(row: tuple[Any, ...]) -> Listing:
-    """A document row's listing; the same row (a result shown again) gives the same one."""
+    """A document row (the columns of ``_LISTING_COLUMNS``) as a listing."""
     record_id, seq, title, summary, language, visibility, rating_level, year, codes = row
     return Listing(
         id=record_id,

@@ -255,7 +255,7 @@ def test_a_text_match_is_remembered_with_its_snapshot_only() -> None:
 
 
 def _six_programmes() -> Snapshot:
-    """A snapshot of six programmes: slots 0–5 are records 1–6, alternately DE and FR."""
+    """A snapshot of six programmes: slots 0 to 5 are records 1 to 6, alternately DE and FR."""
     data = search_engine.KindData(
         doc_ids=np.arange(6, dtype=np.int64),
         record_ids=np.arange(1, 7, dtype=np.int64),
@@ -269,7 +269,7 @@ def _six_programmes() -> Snapshot:
                 codes=("DE", "FR"),
                 slots=np.arange(6, dtype=np.int32),
                 values=np.array([0, 1, 0, 1, 0, 1], dtype=np.int32),
-                offsets=np.arange(7, dtype=np.int64),
+                offsets=np.arange(7, dtype=np.int32),
             )
         },
         newest_rank=np.array([5, 4, 3, 2, 1, 0], dtype=np.int64),
@@ -314,7 +314,8 @@ def test_a_search_answer_is_remembered_for_every_page_and_only_for_its_own_key()
     assert kept == fresh
     # Best score first; equal scores by rating (record 2 before 3); past the end: empty.
     assert [record for _, records, _ in kept for record in records] == [2, 3, 5, 1, 4, 6]
-    assert kept[0][0] == 6 and kept[3][1] == []
+    assert kept[0][0] == 6
+    assert kept[3][1] == []
     assert kept[0][2] == {"countries": {"DE": 3, "FR": 3}}
 
     # Other words, other filters, another sort or another snapshot: worked out again.

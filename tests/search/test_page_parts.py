@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,12 +14,22 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.evidence import ratings
+from app.evidence import service as evidence_service
 from app.main import create_app
 from app.members.models import Member
-from app.search import routes
+from app.programmes.models import Programme
+from app.search import routes, service
 from app.vocabularies import service as vocabularies
+from tests import factories
 from tests.conftest import PortalClient, portal_settings
-from tests.search.test_engine import _people, _publish, committed, database  # noqa: F401
+from tests.evidence.test_service import evaluation_content
+from tests.search.test_engine import (  # noqa: F401
+    _people,
+    _publish,
+    committed,
+    database,
+    reading,
+)
 
 
 @pytest.fixture
@@ -55,12 +66,12 @@ def test_facets_follow_commits_and_are_rendered_once_per_state(
     page = client.get("/search").text
     assert country_count(page, "DE") == 1
     assert country_count(page, "FR") is None  # members-only: never counted for visitors
-    kept = dict(routes._parts)
+    kept = routes._parts.copy()
     assert len(kept) == 1
     # Another page and the htmx fragment of the same search reuse the rendered parts.
     client.get("/search?page=2")
     client.get("/search", headers={"HX-Request": "true"})
-    assert routes._parts == kept
+    assert routes._parts.copy() == kept
 
     committed(database, lambda s: _publish(s, people, title="Harbour two", countries=["DE"]))
     page = client.get("/search").text
@@ -129,3 +140,76 @@ def test_a_result_shows_its_record_as_it_is_now_and_the_words_of_each_search(
     page = client.get("/search?q=harbour").text
     assert "Evidence:" in page
     assert "<mark>Harbour</mark> one" in page
+
+
+def test_listings_are_read_again_when_their_document_changes(
+    database: Engine,  # noqa: F811
+) -> None:
+    people = committed(database, _people)
+    first = committed(database, lambda s: _publish(s, people, title="Harbour one"))
+    second = committed(database, lambda s: _publish(s, people, title="Harbour two"))
+
+    def listings(session: Session) -> dict[int, Any]:
+        return service.load_listings(session, "programme", [first, second])
+
+    before = reading(database, listings)
+    again = reading(database, listings)
+    assert before[first] is again[first]  # kept
+    assert before[second] is again[second]
+
+    def rename(session: Session) -> None:
+        programme = session.get(Programme, first)
+        assert programme is not None
+        programme.title = "Harbour renamed"
+
+    committed(database, rename)
+    after = reading(database, listings)
+    assert after[first].title == "Harbour renamed"
+    assert after[first].seq > before[first].seq
+    assert after[second] is before[second]
+
+    # A transaction with documents of its own reads them as they are, and keeps nothing.
+    def uncommitted(session: Session) -> tuple[str, str]:
+        rename_again = session.get(Programme, first)
+        assert rename_again is not None
+        rename_again.title = "Harbour draft name"
+        session.flush()
+        mine = listings(session)
+        return mine[first].title, mine[second].title
+
+    kept = len(service._listings)
+    assert reading(database, uncommitted) == ("Harbour draft name", "Harbour two")
+    assert len(service._listings) == kept
+    assert reading(database, listings)[first].title == "Harbour renamed"
+
+
+def test_the_apis_programme_links_follow_a_programmes_visibility(
+    client: TestClient,
+    database: Engine,  # noqa: F811
+) -> None:
+    people = committed(database, _people)
+    programme = committed(database, lambda s: _publish(s, people, title="Harbour one"))
+
+    def evaluate(session: Session) -> int:
+        researcher = factories.member(member_type="researcher")
+        linked = session.get(Programme, programme)
+        assert linked is not None
+        return evidence_service.create(session, researcher, evaluation_content(linked)).id
+
+    evaluation = committed(database, evaluate)
+
+    def links() -> list[int]:
+        answer = client.get("/api/v1/search?type=evaluation").json()
+        (result,) = [found for found in answer["results"] if found["id"] == evaluation]
+        return list(result["programme_ids"])
+
+    assert links() == [programme]
+    assert links() == [programme]  # the same page again: kept
+
+    def hide(session: Session) -> None:
+        linked = session.get(Programme, programme)
+        assert linked is not None
+        linked.visibility = "members"
+
+    committed(database, hide)
+    assert links() == []  # a visitor is never shown a members-only programme

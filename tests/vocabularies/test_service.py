@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.db import utcnow
 from app.kit.errors import NotFound
 from app.kit.i18n import set_locale
 from app.vocabularies import service
@@ -360,7 +361,7 @@ def test_the_terms_are_read_again_after_any_change_to_them(db_session: Session) 
     changes = [
         ("labels", {"en": "Schools and colleges"}),
         ("position", term.position + 7),
-        ("retired_at", service.utcnow()),
+        ("retired_at", utcnow()),
         ("parent_code", "parents"),
     ]
     seen = [first]
@@ -375,7 +376,8 @@ def test_the_terms_are_read_again_after_any_change_to_them(db_session: Session) 
     changed = seen[-1].term("settings", "school")
     assert changed is not None
     assert changed.labels == {"en": "Schools and colleges"}
-    assert changed.retired and changed.parent_code == "parents"
+    assert changed.retired
+    assert changed.parent_code == "parents"
     assert changed.position == term.position
 
     db_session.add(VocabularyTerm(vocabulary="settings", code="youth_club", labels=LABELS))
