@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from starlette.requests import Request
@@ -97,6 +107,22 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def database_name(connection: Connection) -> str:
+    """The database a connection is to, as a string (its URL without the password).
+
+    For keys of what a worker remembers per database (tests use several); worked out once
+    per engine: rendering a URL, which hashing one does, costs more than the lookup.
+    """
+    engine = connection.engine
+    name = _names.get(engine)
+    if name is None:
+        name = _names[engine] = engine.url.render_as_string(hide_password=True)
+    return name
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
 from starlette.testclient import TestClient
 
 from app.auth.deps import DbSession
 from app.config import Settings
-from app.db import build_engine
+from app.db import build_engine, database_name
 from app.main import create_app
 from app.organisations.models import Organisation
 from tests.conftest import TEST_SECRET_KEY, alembic_config
@@ -106,3 +108,13 @@ def test_postgresql_urls_use_psycopg_3() -> None:
 def test_counting_works_on_the_migrated_schema(migrated_engine: Engine) -> None:
     with migrated_engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Organisation)) == 0
+
+
+def test_a_database_is_named_by_its_url_without_the_password() -> None:
+    engine = create_engine("postgresql+psycopg://portal:secret@db.example:5432/portal")
+    connection = cast(Connection, SimpleNamespace(engine=engine))  # nothing is connected
+    name = database_name(connection)
+    assert name == "postgresql+psycopg://portal:***@db.example:5432/portal"
+    assert database_name(connection) is name  # worked out once per engine
+    other = create_engine("postgresql+psycopg://portal:secret@db.example:5432/other")
+    assert database_name(cast(Connection, SimpleNamespace(engine=other))).endswith("/other")

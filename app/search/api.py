@@ -29,6 +29,7 @@ from starlette.requests import Request
 from app.applications.schemas import Problem
 from app.auth.api_deps import Caller
 from app.auth.deps import DbSession, MembershipLapsed, SignInRequired
+from app.db import database_name
 from app.evidence.models import evaluation_programme
 from app.kit.api import Responses, bearer_scheme, problem_response
 from app.kit.errors import PermissionDenied
@@ -301,7 +302,7 @@ def _links(session: Session, viewer: Member | None, result: SearchResult) -> dic
     if result.version is None:
         return visible_programme_links(session, viewer, ids)
     key = (
-        session.connection().engine.url,
+        database_name(session.connection()),
         result.version,
         member_permissions.is_member(viewer),
         tuple(ids),

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import database_name
 from app.search.documents import FACETS
 from app.search.models import KINDS, SearchState, id_range
 
@@ -399,7 +400,7 @@ _engines_lock = threading.Lock()
 
 
 def engine_for(connection: Connection) -> FacetEngine:
-    key = connection.engine.url.render_as_string(hide_password=True)
+    key = database_name(connection)
     with _engines_lock:
         return _engines.setdefault(key, FacetEngine())
 

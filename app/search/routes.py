@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auth.deps import DbSession, Viewer
+from app.db import database_name
 from app.kit.i18n import N_, _, format_number, get_locale, ngettext
 from app.kit.memo import Memo
 from app.members import permissions as member_permissions
@@ -274,7 +275,7 @@ def side_parts(
     key: Hashable = None
     if result.version is not None:
         key = (
-            session.connection().engine.url,  # the database (tests use several)
+            database_name(session.connection()),
             result.version,
             terms.edition,
             get_locale(),
@@ -316,7 +317,7 @@ def hits_html(session: Session, result: SearchResult) -> list[Markup]:
     def facet_label(name: str, code: str) -> str:
         return labels.facet_label(session, name, code)
 
-    database = session.connection().engine.url
+    database = database_name(session.connection())
     pieces = []
     for hit in result.hits:
         key: Hashable = None

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import database_name
 from app.evidence.models import Evaluation
 from app.kit.memo import Memo
 from app.members import permissions as member_permissions
@@ -366,7 +367,7 @@ def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dic
     connection = session.connection()
     wanted = [document_id(kind, record_id) for record_id in record_ids]
     shared = not connection.info.get(engine.UNCOMMITTED)
-    database = connection.engine.url
+    database = database_name(connection)
     found: dict[int, Listing] = {}
     if shared and wanted:
         versions = session.execute(select(d.record_id, d.seq).where(d.id.in_(wanted)))
