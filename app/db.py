@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -129,17 +130,36 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit when the route returns, roll back on error.
 
     Used with ``Depends(get_session, scope="function")`` so the commit happens before the
     response is sent, and a failed commit turns into an error response, not a lost write.
+    Opening a session touches no database, so it costs no trip to the thread pool; the
+    end (commit or roll back, then close) takes one.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_undo, session)
+        raise
+    await run_in_threadpool(_finish, session)
+
+
+def _finish(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _undo(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()

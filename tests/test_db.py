@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import cast
@@ -10,9 +11,11 @@ import pytest
 from alembic import command
 from fastapi import FastAPI
 from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy.orm import Session
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
-from app.auth.deps import DbSession
+from app.auth.deps import DbSession, load_viewer
 from app.config import Settings
 from app.db import build_engine, database_name
 from app.main import create_app
@@ -118,3 +121,14 @@ def test_a_database_is_named_by_its_url_without_the_password() -> None:
     assert database_name(connection) is name  # worked out once per engine
     other = create_engine("postgresql+psycopg://portal:secret@db.example:5432/other")
     assert database_name(cast(Connection, SimpleNamespace(engine=other))).endswith("/other")
+
+
+def test_a_visitor_without_a_session_token_is_nobody_without_asking_the_database() -> None:
+    class Untouchable:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"the database was asked ({name})")
+
+    request = Request({"type": "http", "session": {}, "state": {}, "headers": []})
+    viewer = asyncio.run(load_viewer(request, cast(Session, Untouchable())))
+    assert viewer is None
+    assert request.state.viewer is None

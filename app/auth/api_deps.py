@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from app.auth import api_tokens
@@ -38,17 +40,25 @@ class ApiCaller:
         return self.scopes is None or scope in self.scopes
 
 
-def load_api_caller(request: Request, session: DbSession) -> ApiCaller:
-    """The caller: a Bearer token wins; otherwise the signed-in browser, or nobody."""
+async def load_api_caller(request: Request, session: DbSession) -> ApiCaller:
+    """The caller: a Bearer token wins; otherwise the signed-in browser, or nobody.
+
+    An anonymous caller is known without the database (no trip to the thread pool); a
+    token or a browser session is looked up there.
+    """
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        found = api_tokens.resolve(session, authorization[7:].strip())
-        if found is None:
-            raise SignInRequired(N_("The access token is not valid or has been revoked."))
-        token, member = found
-        request.state.viewer = member
-        return ApiCaller(member=member, scopes=api_tokens.SCOPE_INCLUDES[token.scope])
-    return ApiCaller(member=load_viewer(request, session), scopes=None)
+        return await run_in_threadpool(_token_caller, request, session, authorization[7:])
+    return ApiCaller(member=await load_viewer(request, session), scopes=None)
+
+
+def _token_caller(request: Request, session: Session, secret: str) -> ApiCaller:
+    found = api_tokens.resolve(session, secret.strip())
+    if found is None:
+        raise SignInRequired(N_("The access token is not valid or has been revoked."))
+    token, member = found
+    request.state.viewer = member
+    return ApiCaller(member=member, scopes=api_tokens.SCOPE_INCLUDES[token.scope])
 
 
 Caller = Annotated[ApiCaller, Depends(load_api_caller)]

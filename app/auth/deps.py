@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -20,7 +21,7 @@ SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session key, not a secre
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def load_viewer(request: Request, session: DbSession) -> Member | None:
+def viewer_of(request: Request, session: Session) -> Member | None:
     """The signed-in member (or None), also kept on ``request.state`` for the layout."""
     token = request.session.get(SESSION_TOKEN_KEY)
     viewer = None
@@ -33,6 +34,16 @@ def load_viewer(request: Request, session: DbSession) -> Member | None:
             viewer = found[1]
     request.state.viewer = viewer
     return viewer
+
+
+async def load_viewer(request: Request, session: DbSession) -> Member | None:
+    """:func:`viewer_of` as a dependency. A visitor without a session token is nobody and
+    is known without the database, so without a trip to the thread pool; a token is
+    looked up there."""
+    if not isinstance(request.session.get(SESSION_TOKEN_KEY), str):
+        request.state.viewer = None
+        return None
+    return await run_in_threadpool(viewer_of, request, session)
 
 
 Viewer = Annotated[Member | None, Depends(load_viewer)]
