@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from fastapi.concurrency import run_in_threadpool
+import anyio.to_thread
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -143,9 +143,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_undo, session)
+        await _outside_the_pool(_undo, session)
         raise
-    await run_in_threadpool(_finish, session)
+    await _outside_the_pool(_finish, session)
+
+
+async def _outside_the_pool(end: Callable[[Session], None], session: Session) -> None:
+    """Run ``end`` in a thread of its own limit, as FastAPI runs a dependency's exit: a
+    request that holds a connection must be able to give it back even when every thread of
+    the shared pool is taken by requests waiting for one."""
+    await anyio.to_thread.run_sync(end, session, limiter=anyio.CapacityLimiter(1))
 
 
 def _finish(session: Session) -> None:

@@ -466,7 +466,8 @@ def remembered_match(
     found = snapshot.matches.get(key)
     if found is None:
         found = match()
-        kept = sum(len(ids) for ids, _ in snapshot.matches.values())
+        # A copy of the values (taken at once): other threads may add or clear meanwhile.
+        kept = sum(len(ids) for ids, _ in tuple(snapshot.matches.values()))
         if len(snapshot.matches) >= _MATCHES_KEPT or kept + len(found[0]) > _MATCHED_IDS_KEPT:
             snapshot.matches.clear()
         if len(found[0]) <= _MATCHED_IDS_KEPT:
@@ -566,7 +567,7 @@ def select_page(
         ordered = candidates[_order(sort_keys)].astype(np.int32)
         ordered.setflags(write=False)  # shared by the requests that follow
         answer = (total, facets, ordered)
-        kept = sum(len(slots) for _, _, slots in snapshot.answers.values())
+        kept = sum(len(slots) for _, _, slots in tuple(snapshot.answers.values()))
         if len(snapshot.answers) >= _ANSWERS_KEPT or kept + total > _ANSWER_SLOTS_KEPT:
             snapshot.answers.clear()
         snapshot.answers[key] = answer

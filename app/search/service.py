@@ -364,6 +364,9 @@ def load_listings(session: Session, kind: str, record_ids: Sequence[int]) -> dic
     with documents of its own reads them in full, and keeps none.
     """
     d = SearchDocument.__table__.c
+    # Flushed first: a pending change writes its documents now, and the transaction is
+    # then known to have documents of its own.
+    session.flush()
     connection = session.connection()
     wanted = [document_id(kind, record_id) for record_id in record_ids]
     shared = not connection.info.get(engine.UNCOMMITTED)

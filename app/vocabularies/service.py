@@ -246,7 +246,8 @@ def snapshot(session: Session) -> Snapshot:
     cached = session.info.get(_SESSION_KEY)
     if isinstance(cached, Snapshot):
         return cached
-    fingerprint = session.execute(_fingerprint(session.get_bind().dialect.name)).scalar()
+    dialect = session.get_bind().dialect.name
+    fingerprint = session.execute(_fingerprint(dialect)).scalar()
     global _last_built
     last = _last_built
     if last is not None and last[0] == fingerprint:
@@ -254,10 +255,13 @@ def snapshot(session: Session) -> Snapshot:
     else:
         t = VocabularyTerm.__table__.c
         loaded = Snapshot()
-        # Read after the fingerprint: a change committed in between only means one more
-        # build, on the next session that sees the new fingerprint.
-        for vocabulary, code, parent_code, position, labels, retired in session.execute(
+        # The terms with their fingerprint in one statement (one view of the table, even
+        # with a change committed since the fingerprint above): what is kept under a
+        # fingerprint is always what it was taken from.
+        fingerprint = None
+        for row in session.execute(
             select(
+                _fingerprint(dialect).scalar_subquery(),
                 t.vocabulary,
                 t.code,
                 t.parent_code,
@@ -266,6 +270,7 @@ def snapshot(session: Session) -> Snapshot:
                 t.retired_at.is_not(None),
             ).order_by(t.id)
         ):
+            fingerprint, vocabulary, code, parent_code, position, labels, retired = row
             loaded.terms.setdefault(vocabulary, {})[code] = Term(
                 vocabulary=vocabulary,
                 code=code,
@@ -282,8 +287,12 @@ def snapshot(session: Session) -> Snapshot:
 
 @lru_cache(maxsize=4)
 def _fingerprint(dialect: str) -> Select[str | None]:
-    """Every term's values, one line per term in order, as one text."""
-    t = VocabularyTerm.__table__.c
+    """Every term's values, one line per term in order, as one text (NULL without terms).
+
+    Over an alias of the table, so that as a subquery of a statement on the table itself
+    it still reads every term (not only the outer row's).
+    """
+    t = VocabularyTerm.__table__.alias("fingerprinted").c
     line = (
         t.vocabulary
         + "|"

@@ -172,8 +172,7 @@ def test_listings_are_read_again_when_their_document_changes(
     def uncommitted(session: Session) -> tuple[str, str]:
         rename_again = session.get(Programme, first)
         assert rename_again is not None
-        rename_again.title = "Harbour draft name"
-        session.flush()
+        rename_again.title = "Harbour draft name"  # not flushed yet
         mine = listings(session)
         return mine[first].title, mine[second].title
 

@@ -373,6 +373,8 @@ def test_the_terms_are_read_again_after_any_change_to_them(db_session: Session) 
         assert all(loaded is not earlier for earlier in seen), attribute
         assert loaded.edition > seen[-1].edition
         seen.append(loaded)
+    service.forget(db_session)
+    assert service.snapshot(db_session) is seen[-1]  # kept under the fingerprint it was read with
     changed = seen[-1].term("settings", "school")
     assert changed is not None
     assert changed.labels == {"en": "Schools and colleges"}
