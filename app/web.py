@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from app.config import PROJECT_ROOT, SUPPORTED_LANGUAGES, get_settings
 from app.kit import i18n
 from app.kit.csrf import csrf_token
+from app.kit.memo import Memo
 from app.members import vocabulary
 
 templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
@@ -83,23 +83,16 @@ def url_for(context: Context, name: str, /, **path_params: Any) -> str:
     are worked out once per application instead.
     """
     request: Request = context["request"]
-    paths = _paths.get(request.app)
+    paths: Memo[str] | None = getattr(request.app.state, "route_paths", None)
     if paths is None:
-        paths = _paths.setdefault(request.app, {})
+        # Per application: (route name, parameters) -> path; pages name a few dozen.
+        paths = request.app.state.route_paths = Memo(1024)
     key = (name, tuple(sorted(path_params.items())))
     path = paths.get(key)
     if path is None:
-        if len(paths) >= _PATHS_KEPT:
-            paths.clear()
-        path = paths[key] = str(request.app.url_path_for(name, **path_params))
+        path = str(request.app.url_path_for(name, **path_params))
+        paths.put(key, path)
     return str(request.scope.get("root_path", "")) + path
-
-
-# Per application: (route name, parameters) -> path. The pages name a few dozen at most.
-_paths: weakref.WeakKeyDictionary[Any, dict[tuple[str, tuple[tuple[str, Any], ...]], str]] = (
-    weakref.WeakKeyDictionary()
-)
-_PATHS_KEPT = 1024
 
 
 templates.env.globals.update(
